@@ -1,0 +1,94 @@
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <string>
+
+#include <tide/core/errors.hpp>
+
+namespace tide::detail {
+
+class LoopCore;
+class Job;
+
+/// One cancellable suspension: the awaiter a job is parked in. A leaf awaiter (sleep, I/O,
+/// thread-pool call, join) derives from it, registers with `Job::park`, and says in
+/// `on_cancel` how to abandon its operation early.
+class Waiter {
+ public:
+  using CancelFn = void (*)(Waiter&) noexcept;
+
+  explicit Waiter(CancelFn on_cancel) noexcept : on_cancel_(on_cancel) {}
+  Waiter(const Waiter&) = delete;
+  Waiter& operator=(const Waiter&) = delete;
+
+  std::coroutine_handle<> handle;  // the suspended coroutine
+  Job* job = nullptr;              // the job it belongs to
+
+ private:
+  friend class Job;
+  CancelFn on_cancel_;
+};
+
+/// A unit of concurrently scheduled work: a spawned task (with all the tasks it awaits) or,
+/// later, a fibre. Cancellation is addressed to a job and delivered at its current suspension.
+class Job {
+ public:
+  explicit Job(LoopCore& owner) noexcept : loop(&owner) {}
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+  virtual ~Job() = default;
+
+  /// Asks the job to stop: it wakes with `Cancelled` at its current suspension point, or at the
+  /// next one if it is running or already scheduled. Idempotent.
+  void request_cancel() noexcept {
+    cancel_pending = true;
+    if (Waiter* w = waiting) {
+      waiting = nullptr;
+      w->on_cancel_(*w);
+    }
+  }
+
+  /// Called by a leaf awaiter from `await_suspend`. Returns false, and does not park, when a
+  /// cancellation is pending: the awaiter then resumes at once and throws from `await_resume`.
+  [[nodiscard]] bool park(Waiter& w, std::coroutine_handle<> h) noexcept {
+    if (cancel_pending) return false;
+    w.handle = h;
+    w.job = this;
+    waiting = &w;
+    return true;
+  }
+
+  /// The operation `w` waits for finished on its own: it can no longer be cancelled.
+  void unpark(Waiter& w) noexcept {
+    if (waiting == &w) waiting = nullptr;
+  }
+
+  /// Delivers the pending cancellation as an exception; clears it, since it is now delivered.
+  [[noreturn]] void throw_cancelled() {
+    cancel_pending = false;
+    throw Cancelled();
+  }
+
+  /// The coroutine at the root of the job returned or threw (called from its final suspend).
+  virtual void root_finished() noexcept = 0;
+  /// Destroys the job's frames without resuming them (the loop is being destroyed).
+  virtual void destroy_frames() noexcept = 0;
+  /// What the job is: "task #12 'name'".
+  [[nodiscard]] std::string describe() const;
+
+  LoopCore* loop;
+  // The suspension a cancellation would interrupt. Non-null only while the job is parked in a
+  // cancellable awaiter and not yet scheduled to resume; so a job is never scheduled twice.
+  Waiter* waiting = nullptr;
+  // A cancellation was requested and not yet thrown into the job.
+  bool cancel_pending = false;
+  std::uint64_t id = 0;
+  std::string name;
+  const char* kind = "task";
+  // Links in the loop's list of live jobs (for destruction and stats).
+  Job* live_prev = nullptr;
+  Job* live_next = nullptr;
+};
+
+}  // namespace tide::detail

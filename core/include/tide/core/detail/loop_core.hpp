@@ -1,0 +1,110 @@
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/io_op.hpp>
+#include <tide/core/detail/job.hpp>
+#include <tide/core/detail/ready_queue.hpp>
+#include <tide/core/detail/timer_heap.hpp>
+
+namespace tide {
+class Loop;
+class ThreadPool;
+}  // namespace tide
+
+namespace tide::detail {
+
+class Driver;
+class Inbox;
+
+/// The loop's state as the awaiters see it: what they need to park, schedule and arm things.
+/// Loop-thread only. `Loop` is the public face; the phases that drive this live in loop.cpp.
+class LoopCore {
+ public:
+  explicit LoopCore(Loop& facade);
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+  ~LoopCore();
+
+  // ---- ready work ------------------------------------------------------------------------
+  /// Queues `h` to resume in FIFO order, from the loop's run phase (never inside the caller).
+  void schedule(std::coroutine_handle<> h) { ready.push(h); }
+
+  /// Hands control to `h` as soon as the current coroutine has suspended: the trampoline that
+  /// replaces symmetric transfer between a task and the task it awaits. Every resumption
+  /// returns to the run phase, so a chain of a million awaits that finish at once never
+  /// deepens the stack, in any build (g++ does not make symmetric transfer a tail call at
+  /// -O0/-O1 or under ASan/TSan; see MEASURED.md).
+  void resume_next(std::coroutine_handle<> h) noexcept { next = h; }
+
+  // ---- time and timers -------------------------------------------------------------------
+  [[nodiscard]] Clock::time_point now() const noexcept { return now_; }
+  void add_timer(TimerNode& node) { timers.insert(node); }
+  void remove_timer(TimerNode& node) noexcept {
+    if (node.armed()) timers.erase(node);
+  }
+
+  // ---- I/O (through the driver) ----------------------------------------------------------
+  /// Readiness drivers complete an op faster by trying the syscall before waiting.
+  [[nodiscard]] bool io_try_first() const noexcept { return io_try_first_; }
+  void io_submit(IoOp& op);
+  /// Cancels a submitted op; its completion (with -ECANCELED or its real result) follows.
+  void io_cancel(IoOp& op) noexcept;
+  /// The op's memory is going away (its frame is destroyed): cancel it and wait until the
+  /// kernel has let go, without calling `on_complete`.
+  void io_abandon(IoOp& op) noexcept;
+  /// Forgets every registration of `fd` (which is about to be closed).
+  void forget_fd(int fd) noexcept;
+
+  // ---- jobs ------------------------------------------------------------------------------
+  void adopt(Job& job) noexcept;   // a job starts: give it an id, link it in the live list
+  void release(Job& job) noexcept; // a job is finished or destroyed: unlink it
+  /// An exception escaped detached work, or was never retrieved from its handle.
+  void report_unhandled(std::exception_ptr error, const Job& job) noexcept;
+  void report_unhandled(std::exception_ptr error, std::string_view what) noexcept;
+
+  /// Work running outside the loop (a thread-pool call) that will post back: keeps `run()`
+  /// from returning while it is out.
+  void hold() noexcept { ++holds; }
+  void unhold() noexcept { --holds; }
+
+  /// Posts from any thread; throws LoopClosed once the loop is gone.
+  void post(Callback fn);
+
+  ThreadPool& thread_pool();
+
+  Loop& owner;
+  ReadyQueue ready;
+  std::coroutine_handle<> next;  // set by resume_next; consumed by the run phase
+  TimerHeap timers;
+  Clock::time_point now_ = Clock::now();
+
+  std::unique_ptr<Driver> driver;
+  bool io_try_first_ = true;
+  std::shared_ptr<Inbox> inbox;
+  std::unique_ptr<ThreadPool> pool;
+  std::size_t pool_size = 0;
+  std::function<void(std::exception_ptr, std::string_view)> on_unhandled;
+
+  Job* live_head = nullptr;  // doubly linked list of live jobs, newest first
+  std::size_t live_jobs = 0;
+  std::uint64_t next_job_id = 1;
+  std::size_t holds = 0;  // outstanding work outside the loop (see hold())
+  bool running = false;   // inside run()/run_once(): re-entry is an error
+  bool stopping = false;  // stop() was called; run() returns after this iteration
+  bool closing = false;   // the destructor is tearing the loop down
+  std::uint64_t iterations = 0;
+};
+
+/// Closes `fd` after every loop living on this thread has forgotten it (so a readiness driver
+/// never keeps a registration for a number the kernel will hand out again).
+void close_fd_on_this_thread(int fd) noexcept;
+
+}  // namespace tide::detail

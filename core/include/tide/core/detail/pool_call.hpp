@@ -1,0 +1,58 @@
+#pragma once
+
+#include <atomic>
+#include <exception>
+#include <memory>
+
+#include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/job.hpp>
+
+namespace tide::detail {
+
+class Inbox;
+
+/// One blocking call handed to a thread pool, shared by the awaiting task (loop thread) and a
+/// worker. Stages move forward only: queued -> running -> done, or queued -> withdrawn (the
+/// awaiter was cancelled first) or queued -> dropped (the pool shut down first).
+class PoolCall {
+ public:
+  enum Stage : int { queued, running, done, withdrawn, dropped };
+
+  PoolCall() = default;
+  PoolCall(const PoolCall&) = delete;
+  PoolCall& operator=(const PoolCall&) = delete;
+  virtual ~PoolCall() = default;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  /// Worker side: runs the call unless it was withdrawn, then posts the completion back.
+  void execute() noexcept;
+  /// Pool shutting down before the call ran: the awaiter is told so.
+  void drop() noexcept;
+  /// Loop side: withdraw a call that has not started. False if it already runs (or ran).
+  bool withdraw() noexcept;
+  /// Loop side, from a frame being destroyed: withdraw it, or wait until it is done, so the
+  /// callable never outlives what it may reference.
+  void abandon() noexcept;
+
+  [[nodiscard]] Stage stage() const noexcept { return Stage(stage_.load(std::memory_order_acquire)); }
+
+  // Loop-thread state.
+  std::shared_ptr<Inbox> inbox;          // where the completion is posted
+  void (*on_done)(PoolCall&) noexcept = nullptr;  // runs on the loop thread
+  void* awaiter = nullptr;               // null once the awaiter is gone
+
+ protected:
+  virtual void invoke() noexcept = 0;  // runs the callable, stores its result or exception
+
+ private:
+  void post_completion() noexcept;
+
+  std::atomic<int> refs_{1};
+  std::atomic<int> stage_{queued};
+};
+
+}  // namespace tide::detail

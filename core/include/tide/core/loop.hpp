@@ -1,0 +1,189 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/errors.hpp>
+
+namespace tide {
+
+template <class T>
+class Task;
+template <class T>
+class JoinHandle;
+class ThreadPool;
+namespace detail {
+class TaskJob;
+}
+
+/// Which I/O backend a loop drives. `Auto` honours the `TIDE_BACKEND` environment variable
+/// (`auto`, `io_uring`, `epoll`, `poll`), else picks the best one this machine has.
+enum class Backend { Auto, IoUring, Epoll, Poll, Kqueue, Iocp };
+
+/// "auto", "io_uring", "epoll", "poll", "kqueue", "iocp".
+[[nodiscard]] std::string_view to_string(Backend backend) noexcept;
+/// Parses the names above (case-insensitive; "uring" is accepted for io_uring).
+/// Throws std::invalid_argument naming the text.
+[[nodiscard]] Backend parse_backend(std::string_view name);
+
+/// The event loop: one per thread, it runs tasks, timers, posted callbacks and I/O completions.
+///
+/// Each iteration (`run_once`) waits for I/O no longer than the nearest timer allows (not at
+/// all when work is ready), then fires due timers, runs callbacks posted from other threads,
+/// and resumes ready tasks in FIFO order.
+///
+/// Thread safety: a loop belongs to the thread that runs it. Only `post` (and everything on
+/// `Loop::Remote`) may be called from other threads.
+class Loop {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Backend = tide::Backend;
+  /// Receives exceptions that escaped detached tasks or were never retrieved from a handle;
+  /// `what` names the task ("task #7 'fetch'").
+  using UnhandledExceptionHandler = std::function<void(std::exception_ptr error, std::string_view what)>;
+
+  struct Options {
+    Backend backend = Backend::Auto;
+    /// Threads of the loop's own `ThreadPool` (used by `to_thread`); 0 = min(32, cores + 4).
+    std::size_t thread_pool_size = 0;
+    /// Default: one line on stderr, and the loop goes on.
+    UnhandledExceptionHandler on_unhandled_exception;
+  };
+
+  /// A copyable, thread-safe handle for posting to a loop from other threads. It may outlive
+  /// the loop: `post` then throws `LoopClosed`. While any Remote exists, `run()` keeps waiting
+  /// for posts instead of returning when idle (like an active `uv_async_t`).
+  class Remote {
+   public:
+    Remote(const Remote& other) noexcept;
+    Remote(Remote&& other) noexcept;
+    Remote& operator=(Remote other) noexcept;
+    ~Remote();
+    /// Queues `fn` to run on the loop thread. Throws LoopClosed if the loop is gone.
+    template <class F>
+    void post(F&& fn) {
+      post_callback(detail::Callback(std::forward<F>(fn)));
+    }
+    /// Thread-safe `Loop::stop`. Throws LoopClosed if the loop is gone.
+    void stop();
+
+   private:
+    friend class Loop;
+    explicit Remote(std::shared_ptr<detail::Inbox> inbox) noexcept;
+    void post_callback(detail::Callback fn);
+    std::shared_ptr<detail::Inbox> inbox_;
+  };
+
+  /// Counts of what the loop holds, for tests and diagnostics.
+  struct Stats {
+    std::size_t tasks = 0;       // live spawned tasks (running or suspended)
+    std::size_t timers = 0;      // armed timers
+    std::size_t pending_io = 0;  // I/O operations submitted to the backend
+    std::size_t ready = 0;       // coroutines queued to resume
+    std::uint64_t iterations = 0;
+  };
+
+  Loop();
+  explicit Loop(Options options);
+  /// Destroys every task still suspended on the loop (their frames, without resuming them),
+  /// after cancelling their I/O and waiting for their thread-pool calls; callbacks still
+  /// queued are dropped and later posts through a Remote throw LoopClosed.
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// The loop running on this thread. Throws UsageError when none is.
+  [[nodiscard]] static Loop& current();
+  /// The loop running on this thread, or null.
+  [[nodiscard]] static Loop* try_current() noexcept;
+
+  /// Runs until `stop()` is called or nothing is left that could wake the loop: no ready task,
+  /// timer, I/O, thread-pool call, queued post or live Remote. Rethrows the first exception
+  /// thrown by a posted callback (after running the rest of that batch).
+  /// Throws UsageError if called from inside this loop.
+  void run();
+
+  /// One iteration; blocks for at most `max_wait` (0: never blocks) when no work is ready.
+  /// Returns whether work remains (as `run()` would continue).
+  bool run_once(std::chrono::nanoseconds max_wait = std::chrono::nanoseconds::max());
+  template <class Rep, class Period>
+  bool run_once(std::chrono::duration<Rep, Period> max_wait) {
+    using std::chrono::nanoseconds;
+    using Wide = std::chrono::duration<long double, std::nano>;
+    if (Wide(max_wait) >= Wide(nanoseconds::max())) return run_once(nanoseconds::max());
+    return run_once(std::chrono::ceil<nanoseconds>(max_wait));
+  }
+
+  /// Makes `run()` return after the current iteration. Loop thread only (use Remote::stop or
+  /// `post([&] { loop.stop(); })` from elsewhere).
+  void stop() noexcept;
+
+  /// Queues `fn` to run on the loop thread during its next iteration, in FIFO order, and wakes
+  /// the loop if it sleeps. Thread-safe. An exception thrown by `fn` surfaces from `run()` or
+  /// `run_once()`.
+  template <class F>
+  void post(F&& fn) {
+    core_->post(detail::Callback(std::forward<F>(fn)));
+  }
+
+  /// A handle for posting from other threads that is safe to use after the loop is gone.
+  [[nodiscard]] Remote remote() const;
+
+  /// The loop's clock, read once per iteration.
+  [[nodiscard]] Clock::time_point now() const noexcept { return core_->now(); }
+
+  /// "io_uring", "epoll" or "poll".
+  [[nodiscard]] std::string_view backend_name() const noexcept;
+
+  /// For embedding in a host loop: an fd that becomes readable when `run_once(0)` has work.
+  [[nodiscard]] int backend_fd() const noexcept;
+  /// For embedding: how long the host may sleep before calling `run_once(0)`: zero when work
+  /// is ready, the time to the next timer, or nullopt when only I/O or a post can wake it.
+  [[nodiscard]] std::optional<std::chrono::nanoseconds> next_timeout() const noexcept;
+
+  /// Starts `task` on this loop (it runs from the next iteration). Destroying the returned
+  /// handle cancels the task unless `detach()` was called.
+  template <class T>
+  [[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {});
+
+  /// Runs the loop until `task` has finished; returns its value or rethrows its exception.
+  /// Throws UsageError if the task can never finish (nothing is left that could wake it) or
+  /// if called from inside this loop.
+  template <class T>
+  T run_until_complete(Task<T> task);
+
+  /// The loop's own pool for `to_thread`, created on first use.
+  [[nodiscard]] ThreadPool& thread_pool();
+
+  [[nodiscard]] Stats stats() const noexcept;
+
+  /// Internal state for tide's awaiters.
+  [[nodiscard]] detail::LoopCore& core() noexcept { return *core_; }
+
+ private:
+  bool iterate(std::chrono::nanoseconds max_wait);
+  void run_until_finished(const detail::TaskJob& job);
+  [[nodiscard]] bool alive() const noexcept;
+  void teardown() noexcept;
+
+  std::unique_ptr<detail::LoopCore> core_;
+};
+
+namespace detail {
+/// The core of the loop running on this thread; throws UsageError naming `what` when none is.
+LoopCore& current_core(const char* what);
+}  // namespace detail
+
+}  // namespace tide
+
+#include <tide/core/spawn.hpp>  // Loop::spawn's definition (needs Task and JoinHandle)

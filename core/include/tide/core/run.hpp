@@ -1,0 +1,23 @@
+#pragma once
+
+#include <utility>
+
+#include <tide/core/loop.hpp>
+#include <tide/core/spawn.hpp>
+#include <tide/core/task.hpp>
+
+namespace tide {
+
+/// Runs `task` to completion on a fresh loop and returns its value, or rethrows its exception:
+/// the `asyncio.run` of tide. Tasks it spawned and left running are destroyed with the loop.
+/// Throws UsageError if the task can never finish (deadlock) or when called from inside a
+/// running loop on this thread.
+template <class T>
+T run(Task<T> task, Loop::Options options = {}) {
+  if (Loop::try_current() != nullptr)
+    throw UsageError("tide::run: called from inside a running loop (co_await the task instead)");
+  Loop loop(std::move(options));
+  return loop.run_until_complete(std::move(task));
+}
+
+}  // namespace tide

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/detail/promise.hpp>
+#include <tide/core/detail/timer_heap.hpp>
+
+namespace tide {
+
+namespace detail {
+
+/// Suspends the awaiting task until a deadline on the loop's clock.
+class SleepAwaiter : private Waiter, private TimerNode {
+ public:
+  /// `until` is computed at suspension from the loop's cached `now()`.
+  struct After {
+    std::chrono::nanoseconds delay;
+  };
+  explicit SleepAwaiter(After after) noexcept : Waiter(&cancelled), delay_(after.delay), relative_(true) {}
+  explicit SleepAwaiter(Clock::time_point until) noexcept : Waiter(&cancelled), until_(until) {}
+  SleepAwaiter(SleepAwaiter&& other) noexcept
+      : Waiter(&cancelled), until_(other.until_), delay_(other.delay_), relative_(other.relative_) {}
+  ~SleepAwaiter() {
+    if (loop_) loop_->remove_timer(*this);
+  }
+
+  bool await_ready() const noexcept { return false; }
+  template <TidePromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    Job& j = *h.promise().job;
+    if (!j.park(*this, h)) {
+      cancelled_ = true;
+      return false;
+    }
+    loop_ = j.loop;
+    deadline = relative_ ? deadline_after(loop_->now(), delay_) : until_;
+    fire = &fired;
+    try {
+      loop_->add_timer(*this);
+    } catch (...) {
+      j.unpark(*this);
+      throw;
+    }
+    return true;
+  }
+  void await_resume() {
+    if (cancelled_) job->throw_cancelled();
+  }
+
+ private:
+  static void fired(TimerNode& t) noexcept {
+    auto& self = static_cast<SleepAwaiter&>(t);
+    self.job->unpark(self);
+    self.loop_->schedule(self.handle);
+  }
+  static void cancelled(Waiter& w) noexcept {
+    auto& self = static_cast<SleepAwaiter&>(w);
+    self.loop_->remove_timer(self);
+    self.cancelled_ = true;
+    self.loop_->schedule(self.handle);
+  }
+
+  Clock::time_point until_{};
+  std::chrono::nanoseconds delay_{};
+  bool relative_ = false;
+  bool cancelled_ = false;
+  LoopCore* loop_ = nullptr;
+};
+
+/// Clamps any duration into nanoseconds: negative -> 0, too large -> nanoseconds::max().
+template <class Rep, class Period>
+std::chrono::nanoseconds clamp_to_nanoseconds(std::chrono::duration<Rep, Period> d) noexcept {
+  using std::chrono::nanoseconds;
+  using Wide = std::chrono::duration<long double, std::nano>;
+  if (d <= d.zero()) return nanoseconds::zero();
+  if (Wide(d) >= Wide(nanoseconds::max())) return nanoseconds::max();
+  return std::chrono::ceil<nanoseconds>(d);
+}
+
+class YieldAwaiter {
+ public:
+  bool await_ready() const noexcept { return false; }
+  template <TidePromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    job_ = h.promise().job;
+    if (job_->cancel_pending) return false;
+    job_->loop->schedule(h);
+    return true;
+  }
+  void await_resume() {
+    if (job_->cancel_pending) job_->throw_cancelled();
+  }
+
+ private:
+  Job* job_ = nullptr;
+};
+
+}  // namespace detail
+
+/// Suspends the task for `delay` on the loop's clock; a negative delay means no delay (the task
+/// still yields to the loop once), and delays past the clock's range never end.
+/// Cancellation: wakes at once with `Cancelled`; the timer is removed.
+/// Thread safety: loop thread only.
+template <class Rep, class Period>
+[[nodiscard]] detail::SleepAwaiter sleep_for(std::chrono::duration<Rep, Period> delay) noexcept {
+  return detail::SleepAwaiter(detail::SleepAwaiter::After{detail::clamp_to_nanoseconds(delay)});
+}
+
+/// Suspends the task until `deadline` on the loop's clock (a deadline in the past yields once).
+/// Cancellation: as `sleep_for`.
+[[nodiscard]] inline detail::SleepAwaiter sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {
+  return detail::SleepAwaiter(deadline);
+}
+
+/// Lets every other ready task run once before this one continues (FIFO).
+/// Cancellation: a pending cancellation is raised here as `Cancelled`.
+[[nodiscard]] inline detail::YieldAwaiter yield_now() noexcept { return {}; }
+
+}  // namespace tide

@@ -1,0 +1,199 @@
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/detail/pool_call.hpp>
+#include <tide/core/detail/promise.hpp>
+#include <tide/core/errors.hpp>
+#include <tide/core/loop.hpp>
+
+namespace tide {
+
+/// A bounded pool of worker threads for blocking calls (DNS, disk, legacy libraries), so they
+/// never stall a loop. Threads start on demand up to `max_threads` and live until the pool is
+/// destroyed. Calls start in FIFO order.
+///
+/// Destruction: calls not yet started fail with `LoopClosed` in their awaiters; running calls
+/// are waited for (a thread cannot be interrupted).
+/// Thread safety: `run` is called on a loop thread; `execute` from any thread.
+class ThreadPool {
+ public:
+  /// min(32, hardware threads + 4), as Python's default executor.
+  [[nodiscard]] static std::size_t default_size() noexcept;
+
+  explicit ThreadPool(std::size_t max_threads = default_size());
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  [[nodiscard]] std::size_t max_threads() const noexcept;
+  /// Worker threads started so far.
+  [[nodiscard]] std::size_t threads() const noexcept;
+
+  /// Runs `fn()` on a worker, fire and forget. Throws LoopClosed after shutdown began.
+  void execute(detail::Callback fn);
+
+  /// Awaitable: runs `fn(args...)` on a worker and resumes the awaiting task on its loop with
+  /// the result, or rethrows what `fn` threw. Arguments are moved into the call.
+  /// Cancellation: a call that has not started is withdrawn and the task wakes with
+  /// `Cancelled`; a running call cannot be stopped, so the task waits for it, gets its result,
+  /// and `Cancelled` is raised at its next suspension point.
+  template <class F, class... Args>
+  [[nodiscard]] auto run(F&& fn, Args&&... args);
+
+  /// Stops taking work, fails queued calls, and joins the workers. Idempotent.
+  void shutdown() noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+namespace detail {
+
+template <class R>
+class TypedPoolCall final : public PoolCall {
+ public:
+  explicit TypedPoolCall(std::function<R()> fn) : fn_(std::move(fn)) {}
+
+  R take() {
+    if (error_) std::rethrow_exception(error_);
+    if constexpr (!std::is_void_v<R>) {
+      if constexpr (std::is_reference_v<R>)
+        return static_cast<R>(**value_);
+      else
+        return std::move(*value_);
+    }
+  }
+
+ private:
+  void invoke() noexcept override {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        fn_();
+      } else if constexpr (std::is_reference_v<R>) {
+        value_.emplace(std::addressof(fn_()));
+      } else {
+        value_.emplace(fn_());
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    fn_ = nullptr;  // release what the callable captured on the worker, before waking the loop
+  }
+
+  using Stored = std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>;
+  std::function<R()> fn_;
+  std::optional<std::conditional_t<std::is_void_v<R>, char, Stored>> value_;
+  std::exception_ptr error_;
+};
+
+/// Submits a PoolCall to a pool; defined in thread_pool.cpp.
+void submit_pool_call(ThreadPool& pool, PoolCall& call);
+
+template <class R>
+class PoolCallAwaiter : private Waiter {
+ public:
+  PoolCallAwaiter(ThreadPool& pool, std::function<R()> fn)
+      : Waiter(&cancelled), pool_(&pool), fn_(std::move(fn)) {}
+  PoolCallAwaiter(PoolCallAwaiter&& other) noexcept
+      : Waiter(&cancelled), pool_(other.pool_), fn_(std::move(other.fn_)) {}
+  ~PoolCallAwaiter() {
+    if (call_) {
+      call_->awaiter = nullptr;
+      if (!finished_) call_->abandon();
+      call_->release();
+    }
+  }
+
+  bool await_ready() const noexcept { return false; }
+  template <TidePromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    Job& j = *h.promise().job;
+    if (!j.park(*this, h)) {
+      withdrawn_ = true;
+      return false;
+    }
+    try {
+      call_ = new TypedPoolCall<R>(std::move(fn_));
+      call_->awaiter = this;
+      call_->on_done = &done;
+      j.loop->hold();
+      held_ = true;
+      submit_pool_call(*pool_, *call_);  // takes its own reference
+    } catch (...) {
+      j.unpark(*this);
+      if (held_) j.loop->unhold();
+      held_ = false;
+      throw;
+    }
+    return true;
+  }
+
+  R await_resume() {
+    if (withdrawn_) job->throw_cancelled();
+    if (call_->stage() == PoolCall::dropped)
+      throw LoopClosed("tide::ThreadPool was shut down before this call could run");
+    return call_->take();
+  }
+
+ private:
+  static void done(PoolCall& call) noexcept {
+    auto& self = *static_cast<PoolCallAwaiter*>(call.awaiter);
+    self.finish();
+    self.job->unpark(self);
+    self.job->loop->schedule(self.handle);
+  }
+  static void cancelled(Waiter& w) noexcept {
+    auto& self = static_cast<PoolCallAwaiter&>(w);
+    if (self.call_->withdraw()) {
+      self.withdrawn_ = true;
+      self.finish();
+      self.job->loop->schedule(self.handle);
+    }
+    // Otherwise the call runs: its result comes back, and the cancellation stays pending.
+  }
+  void finish() noexcept {
+    finished_ = true;
+    if (held_) job->loop->unhold();
+    held_ = false;
+  }
+
+  ThreadPool* pool_;
+  std::function<R()> fn_;
+  TypedPoolCall<R>* call_ = nullptr;
+  bool held_ = false;
+  bool finished_ = false;
+  bool withdrawn_ = false;
+};
+
+}  // namespace detail
+
+template <class F, class... Args>
+auto ThreadPool::run(F&& fn, Args&&... args) {
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+  // std::function needs a copyable callable; a shared state keeps move-only arguments working.
+  auto bound = std::make_shared<std::tuple<std::decay_t<F>, std::decay_t<Args>...>>(
+      std::forward<F>(fn), std::forward<Args>(args)...);
+  return detail::PoolCallAwaiter<R>(*this, [bound]() -> R { return std::apply(
+      [](auto& f, auto&... a) -> R { return std::invoke(std::move(f), std::move(a)...); }, *bound); });
+}
+
+/// Runs `fn(args...)` on the current loop's thread pool and resumes with its result; see
+/// `ThreadPool::run`. Throws UsageError when called outside a running loop.
+template <class F, class... Args>
+[[nodiscard]] auto to_thread(F&& fn, Args&&... args) {
+  return Loop::current().thread_pool().run(std::forward<F>(fn), std::forward<Args>(args)...);
+}
+
+}  // namespace tide

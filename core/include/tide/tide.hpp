@@ -1,0 +1,17 @@
+#pragma once
+
+// Everything tide offers, for users who prefer one include.
+#include <tide/core/errors.hpp>
+#include <tide/core/loop.hpp>
+#include <tide/core/run.hpp>
+#include <tide/core/sleep.hpp>
+#include <tide/core/spawn.hpp>
+#include <tide/core/task.hpp>
+#include <tide/core/task_group.hpp>
+#include <tide/core/thread_pool.hpp>
+#include <tide/core/timeout.hpp>
+#include <tide/core/when_all.hpp>
+#include <tide/core/when_any.hpp>
+#include <tide/io/fd.hpp>
+#include <tide/io/ops.hpp>
+#include <tide/io/pipe.hpp>

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <tide/core/detail/io_op.hpp>
+#include <tide/core/loop.hpp>
+
+namespace tide::detail {
+
+/// The private interface between the loop and an I/O backend (one implementation per file in
+/// io/src/). Completion-shaped: the loop submits operations and the driver completes each one
+/// exactly once by calling its `on_complete` from `wait` (or, for `cancel`, possibly at once).
+/// `on_complete` only schedules; it never runs user code, so the driver is never re-entered.
+class Driver {
+ public:
+  Driver() = default;
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+  virtual ~Driver() = default;
+
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  /// Readiness drivers: an op should try its syscall before being submitted.
+  [[nodiscard]] virtual bool try_first() const noexcept = 0;
+
+  /// Starts `op`. Throws std::system_error if the backend refuses it outright.
+  virtual void submit(IoOp& op) = 0;
+  /// Asks for `op` to end early. It still completes exactly once: with -ECANCELED, or with its
+  /// real result if it had already finished in the kernel.
+  virtual void cancel(IoOp& op) noexcept = 0;
+  /// `op`'s memory is about to go away: end it without completing it, and return only once the
+  /// kernel no longer uses it or its buffers.
+  virtual void abandon(IoOp& op) noexcept = 0;
+  /// `fd` is about to be closed: drop every registration of it; pending ops on it complete
+  /// with -EBADF.
+  virtual void forget_fd(int fd) noexcept = 0;
+
+  /// Waits up to `timeout` (nullopt: no limit) for completions or a wake-up of `wake_fd`, and
+  /// delivers the completions. Returns early on a signal.
+  virtual void wait(std::optional<std::chrono::nanoseconds> timeout) = 0;
+
+  /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop).
+  [[nodiscard]] virtual int pollable_fd() const noexcept = 0;
+  /// Ops submitted and not yet completed.
+  [[nodiscard]] virtual std::size_t pending() const noexcept = 0;
+};
+
+/// Creates the driver for `requested` (Auto: io_uring if usable, else epoll). `wake_fd` is an
+/// eventfd the driver watches and drains; posting to the loop writes to it.
+/// Throws std::system_error (naming the backend and cause) if an explicitly requested backend
+/// cannot be set up, std::invalid_argument for a backend this platform lacks.
+std::unique_ptr<Driver> make_driver(Backend requested, int wake_fd);
+
+}  // namespace tide::detail

@@ -1,0 +1,69 @@
+#include "core/src/inbox.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+#include <tide/core/errors.hpp>
+
+namespace tide::detail {
+
+Inbox::Inbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (fd_ < 0) throw std::system_error(errno, std::system_category(), "tide::Loop: eventfd");
+}
+
+Inbox::~Inbox() { ::close(fd_); }
+
+void Inbox::post(Callback fn) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) throw LoopClosed("tide::Loop: post to a loop that was destroyed");
+    items_.push_back(std::move(fn));
+    wake = sleeping_;
+    sleeping_ = false;
+  }
+  if (wake) {
+    std::uint64_t one = 1;
+    // EAGAIN means the counter is saturated, which still reads as readable: nothing is lost.
+    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+  }
+}
+
+bool Inbox::prepare_to_sleep() {
+  std::lock_guard lock(mutex_);
+  if (!items_.empty()) return false;
+  sleeping_ = true;
+  return true;
+}
+
+void Inbox::awake() {
+  std::lock_guard lock(mutex_);
+  sleeping_ = false;
+}
+
+void Inbox::take(std::vector<Callback>& out) {
+  std::lock_guard lock(mutex_);
+  out.swap(items_);
+}
+
+bool Inbox::busy() const {
+  if (remotes.load(std::memory_order_acquire) > 0) return true;
+  std::lock_guard lock(mutex_);
+  return !items_.empty();
+}
+
+void Inbox::close() noexcept {
+  std::vector<Callback> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    dropped.swap(items_);
+  }
+  // `dropped` is destroyed here, outside the lock: a callback's destructor may post.
+}
+
+}  // namespace tide::detail

@@ -1,0 +1,347 @@
+#include <tide/core/loop.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tide/core/thread_pool.hpp>
+
+#include "core/src/driver.hpp"
+#include "core/src/inbox.hpp"
+#include "core/src/thread_loops.hpp"
+
+namespace tide {
+
+namespace {
+
+thread_local detail::LoopCore* t_running = nullptr;  // the loop inside run()/run_once() here
+
+// How many ready coroutines one iteration resumes before it polls I/O again (without
+// blocking): a task that yields in a tight loop cannot starve I/O, and yielding stays cheap.
+constexpr std::size_t run_batch = 4096;
+
+Backend backend_from_environment(Backend requested) {
+  if (requested != Backend::Auto) return requested;
+  const char* env = std::getenv("TIDE_BACKEND");
+  if (env == nullptr || *env == '\0') return Backend::Auto;
+  try {
+    return parse_backend(env);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("TIDE_BACKEND: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Backend backend) noexcept {
+  switch (backend) {
+    case Backend::Auto: return "auto";
+    case Backend::IoUring: return "io_uring";
+    case Backend::Epoll: return "epoll";
+    case Backend::Poll: return "poll";
+    case Backend::Kqueue: return "kqueue";
+    case Backend::Iocp: return "iocp";
+  }
+  return "unknown";
+}
+
+Backend parse_backend(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "auto") return Backend::Auto;
+  if (lower == "io_uring" || lower == "iouring" || lower == "uring") return Backend::IoUring;
+  if (lower == "epoll") return Backend::Epoll;
+  if (lower == "poll") return Backend::Poll;
+  if (lower == "kqueue") return Backend::Kqueue;
+  if (lower == "iocp") return Backend::Iocp;
+  throw std::invalid_argument("unknown tide backend '" + std::string(name) +
+                              "' (expected auto, io_uring, epoll, poll, kqueue or iocp)");
+}
+
+// ---- Remote ------------------------------------------------------------------------------
+
+Loop::Remote::Remote(std::shared_ptr<detail::Inbox> inbox) noexcept : inbox_(std::move(inbox)) {
+  inbox_->remotes.fetch_add(1, std::memory_order_acq_rel);
+}
+Loop::Remote::Remote(const Remote& other) noexcept : Remote(other.inbox_) {}
+Loop::Remote::Remote(Remote&& other) noexcept : Remote(other.inbox_) {}
+Loop::Remote& Loop::Remote::operator=(Remote other) noexcept {
+  std::swap(inbox_, other.inbox_);
+  return *this;
+}
+Loop::Remote::~Remote() {
+  if (inbox_) inbox_->remotes.fetch_sub(1, std::memory_order_acq_rel);
+}
+void Loop::Remote::post_callback(detail::Callback fn) { inbox_->post(std::move(fn)); }
+void Loop::Remote::stop() {
+  // Runs on the loop thread, inside that loop's iteration, so the current loop is the one.
+  inbox_->post([] { Loop::current().stop(); });
+}
+
+// ---- Loop --------------------------------------------------------------------------------
+
+Loop::Loop() : Loop(Options{}) {}
+
+Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
+  auto& c = *core_;
+  c.inbox = std::make_shared<detail::Inbox>();
+  c.driver = detail::make_driver(backend_from_environment(options.backend), c.inbox->wake_fd());
+  c.io_try_first_ = c.driver->try_first();
+  c.pool_size = options.thread_pool_size;
+  c.on_unhandled = std::move(options.on_unhandled_exception);
+  c.now_ = Clock::now();
+  detail::thread_loops_add(c);
+}
+
+Loop::~Loop() { teardown(); }
+
+void Loop::teardown() noexcept {
+  auto& c = *core_;
+  c.closing = true;
+  detail::thread_loops_remove(c);
+  // Thread-pool calls first: queued ones are dropped, running ones are waited for, so no
+  // worker still uses a frame when the frames go.
+  if (c.pool) c.pool->shutdown();
+  // Destroy every live job's frames, without resuming them. Their awaiters' destructors
+  // unlink timers and withdraw I/O (waiting for the kernel where it holds buffers).
+  while (detail::Job* job = c.live_head) {
+    c.release(*job);
+    job->destroy_frames();
+  }
+  c.ready.clear();
+  c.next = {};
+  c.inbox->close();
+  c.pool.reset();
+  c.driver.reset();
+}
+
+Loop& Loop::current() {
+  if (t_running == nullptr)
+    throw UsageError("tide::Loop::current(): no loop is running on this thread "
+                     "(await tide operations from a task run by tide::run or a Loop)");
+  return t_running->owner;
+}
+
+Loop* Loop::try_current() noexcept { return t_running ? &t_running->owner : nullptr; }
+
+namespace detail {
+LoopCore& current_core(const char* what) {
+  if (t_running == nullptr)
+    throw UsageError(std::string(what) + ": no tide loop is running on this thread");
+  return *t_running;
+}
+}  // namespace detail
+
+Loop::Remote Loop::remote() const { return Remote(core_->inbox); }
+
+std::string_view Loop::backend_name() const noexcept { return core_->driver->name(); }
+
+int Loop::backend_fd() const noexcept { return core_->driver->pollable_fd(); }
+
+std::optional<std::chrono::nanoseconds> Loop::next_timeout() const noexcept {
+  auto& c = *core_;
+  if (!c.ready.empty()) return std::chrono::nanoseconds::zero();
+  if (const auto* top = c.timers.top()) {
+    auto now = Clock::now();
+    if (top->deadline <= now) return std::chrono::nanoseconds::zero();
+    return std::chrono::ceil<std::chrono::nanoseconds>(top->deadline - now);
+  }
+  return std::nullopt;
+}
+
+ThreadPool& Loop::thread_pool() { return core_->thread_pool(); }
+
+Loop::Stats Loop::stats() const noexcept {
+  auto& c = *core_;
+  return Stats{c.live_jobs, c.timers.size(), c.driver->pending(), c.ready.size(), c.iterations};
+}
+
+void Loop::stop() noexcept { core_->stopping = true; }
+
+void Loop::run() {
+  auto& c = *core_;
+  if (c.running) throw UsageError("tide::Loop::run(): called from inside the same loop");
+  while (!c.stopping && alive()) iterate(std::chrono::nanoseconds::max());
+  c.stopping = false;
+}
+
+bool Loop::run_once(std::chrono::nanoseconds max_wait) {
+  if (core_->running) throw UsageError("tide::Loop::run_once(): called from inside the same loop");
+  return iterate(max_wait);
+}
+
+bool Loop::alive() const noexcept {
+  auto& c = *core_;
+  return !c.ready.empty() || !c.timers.empty() || c.driver->pending() > 0 || c.holds > 0 ||
+         c.inbox->busy();
+}
+
+bool Loop::iterate(std::chrono::nanoseconds max_wait) {
+  auto& c = *core_;
+  detail::LoopCore* outer = t_running;
+  c.running = true;
+  t_running = &c;
+  struct Leave {
+    detail::LoopCore& c;
+    detail::LoopCore* outer;
+    ~Leave() {
+      c.running = false;
+      t_running = outer;
+    }
+  } leave{c, outer};
+  ++c.iterations;
+
+  // 1. Wait for I/O: not at all when work is ready, else until the nearest timer (rounded up,
+  //    so a timer never fires early and the loop never spins on a sub-resolution remainder).
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (max_wait != std::chrono::nanoseconds::max()) timeout = std::max(max_wait, {});
+  if (!c.ready.empty() || c.stopping) timeout = std::chrono::nanoseconds::zero();
+  if (const auto* top = c.timers.top(); top && timeout != std::chrono::nanoseconds::zero()) {
+    auto now = Clock::now();
+    auto until = top->deadline <= now ? std::chrono::nanoseconds::zero()
+                                      : std::chrono::ceil<std::chrono::nanoseconds>(top->deadline - now);
+    if (!timeout || until < *timeout) timeout = until;
+  }
+  if (timeout != std::chrono::nanoseconds::zero() && !c.inbox->prepare_to_sleep())
+    timeout = std::chrono::nanoseconds::zero();
+  c.driver->wait(timeout);
+  if (timeout != std::chrono::nanoseconds::zero()) c.inbox->awake();
+  c.now_ = Clock::now();
+
+  // 2. Due timers, in deadline order (FIFO among equal deadlines).
+  while (detail::TimerNode* top = c.timers.top()) {
+    if (top->deadline > c.now_) break;
+    c.timers.erase(*top);
+    top->fire(*top);
+  }
+
+  // 3. Callbacks posted from any thread. One that throws does not stop the others; the first
+  //    exception is rethrown after the run phase, later ones go to the unhandled handler.
+  std::exception_ptr failure;
+  std::vector<detail::Callback> batch;
+  c.inbox->take(batch);
+  for (auto& fn : batch) {
+    try {
+      fn();
+    } catch (...) {
+      if (!failure)
+        failure = std::current_exception();
+      else
+        c.report_unhandled(std::current_exception(), "a posted callback");
+    }
+  }
+  batch.clear();
+
+  // 4. Ready coroutines, FIFO. `next` is the trampoline slot: a task that hands control to the
+  //    task it awaits (or back to its awaiter) leaves it there instead of resuming it nested.
+  for (std::size_t n = 0; n < run_batch && !c.ready.empty(); ++n) {
+    c.ready.pop().resume();
+    while (c.next) std::exchange(c.next, {}).resume();
+  }
+
+  if (failure) std::rethrow_exception(failure);
+  return alive();
+}
+
+void Loop::run_until_finished(const detail::TaskJob& job) {
+  auto& c = *core_;
+  if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
+  while (!job.finished) {
+    bool more = iterate(std::chrono::nanoseconds::max());
+    if (!job.finished && !more)
+      throw UsageError("tide::run: deadlock: the task waits for something that can never happen "
+                       "(no ready task, timer, I/O, thread-pool call, post or Remote is left)");
+  }
+}
+
+// ---- LoopCore ----------------------------------------------------------------------------
+
+namespace detail {
+
+LoopCore::LoopCore(Loop& facade) : owner(facade) {}
+LoopCore::~LoopCore() = default;
+
+void LoopCore::io_submit(IoOp& op) {
+  driver->submit(op);
+}
+void LoopCore::io_cancel(IoOp& op) noexcept { driver->cancel(op); }
+void LoopCore::io_abandon(IoOp& op) noexcept { driver->abandon(op); }
+void LoopCore::forget_fd(int fd) noexcept {
+  if (driver) driver->forget_fd(fd);
+}
+
+void LoopCore::adopt(Job& job) noexcept {
+  job.id = next_job_id++;
+  job.live_prev = nullptr;
+  job.live_next = live_head;
+  if (live_head) live_head->live_prev = &job;
+  live_head = &job;
+  ++live_jobs;
+}
+
+void LoopCore::release(Job& job) noexcept {
+  if (job.live_prev)
+    job.live_prev->live_next = job.live_next;
+  else if (live_head == &job)
+    live_head = job.live_next;
+  else
+    return;  // not linked
+  if (job.live_next) job.live_next->live_prev = job.live_prev;
+  job.live_prev = job.live_next = nullptr;
+  --live_jobs;
+}
+
+void LoopCore::report_unhandled(std::exception_ptr error, std::string_view what) noexcept {
+  if (on_unhandled) {
+    try {
+      on_unhandled(error, what);
+      return;
+    } catch (...) {
+      // A throwing handler must not take the loop down; fall back to stderr below.
+    }
+  }
+  std::string message = "unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (const Cancelled& e) {
+    message = e.what();
+  } catch (...) {
+    // Not a std::exception: keep "unknown exception".
+  }
+  std::fprintf(stderr, "tide: unhandled exception in %.*s: %s\n", static_cast<int>(what.size()),
+               what.data(), message.c_str());
+}
+
+void LoopCore::report_unhandled(std::exception_ptr error, const Job& job) noexcept {
+  std::string what;
+  try {
+    what = job.describe();
+  } catch (...) {
+    what = "a task";  // out of memory while naming it
+  }
+  report_unhandled(std::move(error), std::string_view(what));
+}
+
+void LoopCore::post(Callback fn) { inbox->post(std::move(fn)); }
+
+ThreadPool& LoopCore::thread_pool() {
+  if (closing) throw LoopClosed("tide::Loop::thread_pool(): the loop is being destroyed");
+  if (!pool) pool = std::make_unique<ThreadPool>(pool_size ? pool_size : ThreadPool::default_size());
+  return *pool;
+}
+
+std::string Job::describe() const {
+  std::string s = std::string(kind) + " #" + std::to_string(id);
+  if (!name.empty()) s += " '" + name + "'";
+  return s;
+}
+
+}  // namespace detail
+}  // namespace tide

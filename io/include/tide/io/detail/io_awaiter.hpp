@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cerrno>
+#include <coroutine>
+#include <string>
+#include <system_error>
+
+#include <tide/core/detail/io_op.hpp>
+#include <tide/core/detail/job.hpp>
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/detail/promise.hpp>
+#include <tide/core/loop.hpp>
+
+namespace tide::io::detail {
+
+using tide::detail::IoOp;
+
+/// "read from fd 7" and the like, for error messages.
+std::string describe_op(const IoOp& op);
+
+/// Awaits one I/O operation on the current loop's backend. On readiness backends the syscall is
+/// tried first and the task only suspends if it would block.
+/// Result: `op.result` (bytes, fd, ...). Errors: std::system_error carrying the errno.
+/// Cancellation: the operation is cancelled in the backend, and the task resumes with
+/// `Cancelled` only after the backend has let go of it; if it completed first, its result is
+/// returned and `Cancelled` comes at the next suspension point.
+class IoAwaiter : private tide::detail::Waiter, private IoOp {
+ public:
+  explicit IoAwaiter(const IoOp& op) noexcept : Waiter(&cancelled), IoOp(op) {}
+  IoAwaiter(IoAwaiter&& other) noexcept : Waiter(&cancelled), IoOp(static_cast<IoOp&>(other)) {}
+  ~IoAwaiter() {
+    if (op().in_flight) loop_->io_abandon(op());
+  }
+
+  bool await_ready() {
+    loop_ = &tide::detail::current_core("tide I/O");
+    if (op().fd < 0) {
+      op().result = -EBADF;
+      return true;
+    }
+    return loop_->io_try_first() && tide::detail::perform(op());
+  }
+
+  template <tide::detail::TidePromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    tide::detail::Job& j = *h.promise().job;
+    if (!j.park(*this, h)) {
+      cancelled_ = true;
+      op().result = -ECANCELED;
+      return false;
+    }
+    op().on_complete = &completed;
+    try {
+      loop_->io_submit(op());
+    } catch (...) {
+      j.unpark(*this);
+      throw;
+    }
+    return true;
+  }
+
+  long await_resume() {
+    if (cancelled_ && op().result == -ECANCELED) job->throw_cancelled();
+    if (op().result < 0) throw std::system_error(static_cast<int>(-op().result), std::system_category(), describe_op(op()));
+    return op().result;
+  }
+
+ private:
+  IoOp& op() noexcept { return *this; }
+  static void completed(IoOp& op) noexcept {
+    auto& self = static_cast<IoAwaiter&>(op);
+    self.job->unpark(self);
+    self.loop_->schedule(self.handle);
+  }
+  static void cancelled(tide::detail::Waiter& w) noexcept {
+    auto& self = static_cast<IoAwaiter&>(w);
+    self.cancelled_ = true;
+    self.loop_->io_cancel(self.op());
+  }
+
+  tide::detail::LoopCore* loop_ = nullptr;
+  bool cancelled_ = false;
+};
+
+/// An IoAwaiter whose result is converted to `R`.
+template <class R>
+class IoResult : public IoAwaiter {
+ public:
+  using IoAwaiter::IoAwaiter;
+  R await_resume() { return static_cast<R>(IoAwaiter::await_resume()); }
+};
+
+}  // namespace tide::io::detail

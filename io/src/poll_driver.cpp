@@ -1,0 +1,76 @@
+// The poll(2) backend: the portable fallback. Level-triggered by nature; the set of fds with
+// waiting ops is rebuilt for each wait from ReadinessDriver's active list.
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "io/src/readiness_driver.hpp"
+
+namespace tide::detail {
+
+namespace {
+
+class PollDriver final : public ReadinessDriver {
+ public:
+  explicit PollDriver(int wake_fd) : wake_fd_(wake_fd) {}
+
+  [[nodiscard]] std::string_view name() const noexcept override { return "poll"; }
+  // There is no kernel object to hand out; the wake-up eventfd is readable when a post waits,
+  // which is the part of the loop's work a host cannot see in next_timeout().
+  [[nodiscard]] int pollable_fd() const noexcept override { return wake_fd_; }
+
+  void wait(std::optional<std::chrono::nanoseconds> timeout) override {
+    set_.clear();
+    set_.push_back(pollfd{wake_fd_, POLLIN, 0});
+    for (int fd : active_fds_) {
+      short events = 0;
+      for (IoOp* op = fds_[fd].head; op; op = op->next)
+        events |= static_cast<short>(op->kind == IoOp::Kind::poll ? op->poll_events
+                                     : op->wants_read()           ? POLLIN | POLLRDHUP
+                                                                  : POLLOUT);
+      set_.push_back(pollfd{fd, events, 0});
+    }
+    timespec ts{};
+    timespec* tsp = nullptr;
+    if (timeout) {
+      ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
+      ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
+      tsp = &ts;
+    }
+    int n = ::ppoll(set_.data(), set_.size(), tsp, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) return;
+      throw std::system_error(errno, std::system_category(), "tide poll backend: ppoll");
+    }
+    if (set_[0].revents) {
+      std::uint64_t count;
+      [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
+    }
+    for (std::size_t i = 1; i < set_.size() && n > 0; ++i) {
+      if (set_[i].revents == 0) continue;
+      --n;
+      const FdState* s = state_of(set_[i].fd);
+      dispatch(set_[i].fd, static_cast<std::uint16_t>(set_[i].revents), s ? s->generation : 0);
+    }
+  }
+
+ protected:
+  void watch(int, FdState& s) override { s.registered = POLLIN | POLLOUT; }
+  void unwatch(int, FdState&) noexcept override {}
+
+ private:
+  int wake_fd_;
+  std::vector<pollfd> set_;
+};
+
+}  // namespace
+
+std::unique_ptr<Driver> make_poll_driver(int wake_fd) { return std::make_unique<PollDriver>(wake_fd); }
+
+}  // namespace tide::detail

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/src/driver.hpp"
+
+namespace tide::detail {
+
+/// What epoll and poll share: per-fd queues of waiting ops, and "on readiness, do the
+/// non-blocking syscall" completion. A backend only says how fds are watched and reports
+/// events through `dispatch`.
+class ReadinessDriver : public Driver {
+ public:
+  [[nodiscard]] bool try_first() const noexcept override { return true; }
+  void submit(IoOp& op) override;
+  void cancel(IoOp& op) noexcept override;
+  void abandon(IoOp& op) noexcept override;
+  void forget_fd(int fd) noexcept override;
+  [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
+
+ protected:
+  struct FdState {
+    IoOp* head = nullptr;  // waiting ops on this fd, FIFO
+    IoOp* tail = nullptr;
+    std::uint32_t registered = 0;  // events the backend was told to watch (0: not watched)
+    std::uint32_t generation = 0;  // bumped by forget_fd; stale events carry an older one
+    std::size_t active_slot = no_slot;  // position in active_fds_, or no_slot
+  };
+  static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+
+  /// Makes the backend report readiness of `fd` (called with the fd's first waiting op).
+  /// Throws std::system_error if the backend refuses the fd.
+  virtual void watch(int fd, FdState& state) = 0;
+  /// Stops watching `fd` (it is about to be closed).
+  virtual void unwatch(int fd, FdState& state) noexcept = 0;
+
+  /// Runs the ops on `fd` that `revents` (POLL* bits) make ready, completing those whose
+  /// syscall no longer blocks. `generation` filters out events of a forgotten registration.
+  void dispatch(int fd, std::uint32_t revents, std::uint32_t generation) noexcept;
+
+  [[nodiscard]] FdState* state_of(int fd) noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() ? &fds_[fd] : nullptr;
+  }
+
+  std::vector<FdState> fds_;    // indexed by fd
+  std::vector<int> active_fds_; // fds with at least one waiting op (poll builds its set here)
+
+ private:
+  void link(int fd, IoOp& op);
+  void unlink(IoOp& op) noexcept;
+  void complete(IoOp& op, long result) noexcept;
+
+  std::size_t pending_ = 0;
+};
+
+}  // namespace tide::detail
