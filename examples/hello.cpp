@@ -18,4 +18,6 @@ tide::Task<int> main_task() {
   co_return value == 42 ? 0 : 1;
 }
 
-int main() { return tide::run(main_task()); }
+int main() {
+  return tide::run(main_task());
+}

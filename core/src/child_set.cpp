@@ -37,7 +37,8 @@ void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index) {
 void ChildSet::cancel_all() noexcept {
   cancelling_ = true;
   // request_cancel only schedules: no child runs (or finishes) inside this loop.
-  for (auto& child : children_) child->job->request_cancel();
+  for (auto& child : children_)
+    child->job->request_cancel();
 }
 
 void ChildSet::arm_deadline(LoopCore& loop, Clock::time_point deadline) {
@@ -88,7 +89,7 @@ void ChildSet::raise_outcome(Job* awaiting) {
   std::exception_ptr failure = std::exchange(failure_, nullptr);
   const bool forwarded = std::exchange(forwarded_, false);
   const bool timed_out = std::exchange(timed_out_, false);
-  const long winner = std::exchange(winner_, -1);
+  const long winner = winner_;  // kept: when_any reads it after the join
   some_cancelled_ = false;
   cancelling_ = false;
 

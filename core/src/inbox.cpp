@@ -15,7 +15,9 @@ Inbox::Inbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (fd_ < 0) throw std::system_error(errno, std::system_category(), "tide::Loop: eventfd");
 }
 
-Inbox::~Inbox() { ::close(fd_); }
+Inbox::~Inbox() {
+  ::close(fd_);
+}
 
 void Inbox::post(Callback fn) {
   bool wake = false;
@@ -23,12 +25,27 @@ void Inbox::post(Callback fn) {
     std::lock_guard lock(mutex_);
     if (closed_) throw LoopClosed("tide::Loop: post to a loop that was destroyed");
     items_.push_back(std::move(fn));
+    has_items_.store(true, std::memory_order_release);
     wake = sleeping_;
     sleeping_ = false;
   }
   if (wake) {
     std::uint64_t one = 1;
     // EAGAIN means the counter is saturated, which still reads as readable: nothing is lost.
+    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+  }
+}
+
+void Inbox::release_remote() noexcept {
+  if (remotes.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    wake = sleeping_;
+    sleeping_ = false;
+  }
+  if (wake) {
+    std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
   }
 }
@@ -46,8 +63,10 @@ void Inbox::awake() {
 }
 
 void Inbox::take(std::vector<Callback>& out) {
+  if (!has_items_.load(std::memory_order_acquire)) return;
   std::lock_guard lock(mutex_);
   out.swap(items_);
+  has_items_.store(false, std::memory_order_relaxed);
 }
 
 bool Inbox::busy() const {

@@ -33,12 +33,20 @@ class Inbox {
   void take(std::vector<Callback>& out);
   /// Callbacks are waiting, or a Remote exists that may post more.
   [[nodiscard]] bool busy() const;
+  /// A Remote went away; if it was the last, wakes a sleeping loop so `run()` can see that
+  /// nothing can post any more.
+  void release_remote() noexcept;
   /// Drops waiting callbacks (outside the lock) and refuses later posts.
   void close() noexcept;
 
   std::atomic<std::size_t> remotes{0};  // live Loop::Remote handles
 
  private:
+  // Set (under the lock) when items_ becomes non-empty: lets `take` skip the lock when idle.
+  // A post racing with that check is simply taken next iteration; before the loop sleeps,
+  // prepare_to_sleep looks under the lock, so no post is ever missed.
+  std::atomic<bool> has_items_{false};
+
   mutable std::mutex mutex_;
   std::vector<Callback> items_;  // guarded by mutex_
   bool sleeping_ = false;        // guarded by mutex_: the loop is (about to be) blocked in wait

@@ -1,5 +1,7 @@
 #include <tide/core/loop.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -20,9 +22,8 @@ namespace {
 
 thread_local detail::LoopCore* t_running = nullptr;  // the loop inside run()/run_once() here
 
-// How many ready coroutines one iteration resumes before it polls I/O again (without
-// blocking): a task that yields in a tight loop cannot starve I/O, and yielding stays cheap.
-constexpr std::size_t run_batch = 4096;
+// While work stays ready, I/O is polled (without blocking) once per this many iterations.
+constexpr unsigned poll_interval = 32;
 
 Backend backend_from_environment(Backend requested) {
   if (requested != Backend::Auto) return requested;
@@ -35,16 +36,38 @@ Backend backend_from_environment(Backend requested) {
   }
 }
 
+// Writing to a pipe or socket whose reader is gone must fail with EPIPE, not kill the process.
+// Only a default disposition is changed: a handler the application installed stays.
+void ignore_sigpipe() noexcept {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+    return true;
+  }();
+  (void)done;
+}
+
 }  // namespace
 
 std::string_view to_string(Backend backend) noexcept {
   switch (backend) {
-    case Backend::Auto: return "auto";
-    case Backend::IoUring: return "io_uring";
-    case Backend::Epoll: return "epoll";
-    case Backend::Poll: return "poll";
-    case Backend::Kqueue: return "kqueue";
-    case Backend::Iocp: return "iocp";
+    case Backend::Auto:
+      return "auto";
+    case Backend::IoUring:
+      return "io_uring";
+    case Backend::Epoll:
+      return "epoll";
+    case Backend::Poll:
+      return "poll";
+    case Backend::Kqueue:
+      return "kqueue";
+    case Backend::Iocp:
+      return "iocp";
   }
   return "unknown";
 }
@@ -69,16 +92,20 @@ Loop::Remote::Remote(std::shared_ptr<detail::Inbox> inbox) noexcept : inbox_(std
   inbox_->remotes.fetch_add(1, std::memory_order_acq_rel);
 }
 Loop::Remote::Remote(const Remote& other) noexcept : Remote(other.inbox_) {}
-Loop::Remote::Remote(Remote&& other) noexcept : Remote(other.inbox_) {}
+Loop::Remote::Remote(Remote&& other) noexcept : inbox_(std::move(other.inbox_)) {}
 Loop::Remote& Loop::Remote::operator=(Remote other) noexcept {
   std::swap(inbox_, other.inbox_);
   return *this;
 }
 Loop::Remote::~Remote() {
-  if (inbox_) inbox_->remotes.fetch_sub(1, std::memory_order_acq_rel);
+  if (inbox_) inbox_->release_remote();
 }
-void Loop::Remote::post_callback(detail::Callback fn) { inbox_->post(std::move(fn)); }
+void Loop::Remote::post_callback(detail::Callback fn) {
+  if (!inbox_) throw UsageError("tide::Loop::Remote::post on a moved-from Remote");
+  inbox_->post(std::move(fn));
+}
 void Loop::Remote::stop() {
+  if (!inbox_) throw UsageError("tide::Loop::Remote::stop on a moved-from Remote");
   // Runs on the loop thread, inside that loop's iteration, so the current loop is the one.
   inbox_->post([] { Loop::current().stop(); });
 }
@@ -88,6 +115,7 @@ void Loop::Remote::stop() {
 Loop::Loop() : Loop(Options{}) {}
 
 Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
+  ignore_sigpipe();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
   c.driver = detail::make_driver(backend_from_environment(options.backend), c.inbox->wake_fd());
@@ -98,7 +126,9 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   detail::thread_loops_add(c);
 }
 
-Loop::~Loop() { teardown(); }
+Loop::~Loop() {
+  teardown();
+}
 
 void Loop::teardown() noexcept {
   auto& c = *core_;
@@ -106,7 +136,7 @@ void Loop::teardown() noexcept {
   detail::thread_loops_remove(c);
   // Thread-pool calls first: queued ones are dropped, running ones are waited for, so no
   // worker still uses a frame when the frames go.
-  if (c.pool) c.pool->shutdown();
+  if (c.pool) c.pool->shutdown(/*cancel_queued=*/true);
   // Destroy every live job's frames, without resuming them. Their awaiters' destructors
   // unlink timers and withdraw I/O (waiting for the kernel where it holds buffers).
   while (detail::Job* job = c.live_head) {
@@ -122,12 +152,15 @@ void Loop::teardown() noexcept {
 
 Loop& Loop::current() {
   if (t_running == nullptr)
-    throw UsageError("tide::Loop::current(): no loop is running on this thread "
-                     "(await tide operations from a task run by tide::run or a Loop)");
+    throw UsageError(
+        "tide::Loop::current(): no loop is running on this thread "
+        "(await tide operations from a task run by tide::run or a Loop)");
   return t_running->owner;
 }
 
-Loop* Loop::try_current() noexcept { return t_running ? &t_running->owner : nullptr; }
+Loop* Loop::try_current() noexcept {
+  return t_running ? &t_running->owner : nullptr;
+}
 
 namespace detail {
 LoopCore& current_core(const char* what) {
@@ -137,11 +170,17 @@ LoopCore& current_core(const char* what) {
 }
 }  // namespace detail
 
-Loop::Remote Loop::remote() const { return Remote(core_->inbox); }
+Loop::Remote Loop::remote() const {
+  return Remote(core_->inbox);
+}
 
-std::string_view Loop::backend_name() const noexcept { return core_->driver->name(); }
+std::string_view Loop::backend_name() const noexcept {
+  return core_->driver->name();
+}
 
-int Loop::backend_fd() const noexcept { return core_->driver->pollable_fd(); }
+int Loop::backend_fd() const noexcept {
+  return core_->driver->pollable_fd();
+}
 
 std::optional<std::chrono::nanoseconds> Loop::next_timeout() const noexcept {
   auto& c = *core_;
@@ -154,19 +193,24 @@ std::optional<std::chrono::nanoseconds> Loop::next_timeout() const noexcept {
   return std::nullopt;
 }
 
-ThreadPool& Loop::thread_pool() { return core_->thread_pool(); }
+ThreadPool& Loop::thread_pool() {
+  return core_->thread_pool();
+}
 
 Loop::Stats Loop::stats() const noexcept {
   auto& c = *core_;
   return Stats{c.live_jobs, c.timers.size(), c.driver->pending(), c.ready.size(), c.iterations};
 }
 
-void Loop::stop() noexcept { core_->stopping = true; }
+void Loop::stop() noexcept {
+  core_->stopping = true;
+}
 
 void Loop::run() {
   auto& c = *core_;
   if (c.running) throw UsageError("tide::Loop::run(): called from inside the same loop");
-  while (!c.stopping && alive()) iterate(std::chrono::nanoseconds::max());
+  while (!c.stopping && alive())
+    iterate(std::chrono::nanoseconds::max());
   c.stopping = false;
 }
 
@@ -198,19 +242,27 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
 
   // 1. Wait for I/O: not at all when work is ready, else until the nearest timer (rounded up,
   //    so a timer never fires early and the loop never spins on a sub-resolution remainder).
-  std::optional<std::chrono::nanoseconds> timeout;
-  if (max_wait != std::chrono::nanoseconds::max()) timeout = std::max(max_wait, {});
-  if (!c.ready.empty() || c.stopping) timeout = std::chrono::nanoseconds::zero();
-  if (const auto* top = c.timers.top(); top && timeout != std::chrono::nanoseconds::zero()) {
-    auto now = Clock::now();
-    auto until = top->deadline <= now ? std::chrono::nanoseconds::zero()
-                                      : std::chrono::ceil<std::chrono::nanoseconds>(top->deadline - now);
-    if (!timeout || until < *timeout) timeout = until;
+  //    While tasks keep each other busy, the non-blocking poll is only done every
+  //    `poll_interval` iterations: handing control from task to task then costs no syscall,
+  //    and I/O still waits at most that many iterations.
+  const bool busy = !c.ready.empty() || c.stopping;
+  if (!busy || ++c.polls_skipped >= poll_interval) {
+    c.polls_skipped = 0;
+    std::optional<std::chrono::nanoseconds> timeout;
+    if (max_wait != std::chrono::nanoseconds::max()) timeout = std::max(max_wait, {});
+    if (busy) timeout = std::chrono::nanoseconds::zero();
+    if (const auto* top = c.timers.top(); top && timeout != std::chrono::nanoseconds::zero()) {
+      auto now = Clock::now();
+      auto until = top->deadline <= now
+                       ? std::chrono::nanoseconds::zero()
+                       : std::chrono::ceil<std::chrono::nanoseconds>(top->deadline - now);
+      if (!timeout || until < *timeout) timeout = until;
+    }
+    const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
+    if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
+    c.driver->wait(timeout);
+    if (may_sleep) c.inbox->awake();
   }
-  if (timeout != std::chrono::nanoseconds::zero() && !c.inbox->prepare_to_sleep())
-    timeout = std::chrono::nanoseconds::zero();
-  c.driver->wait(timeout);
-  if (timeout != std::chrono::nanoseconds::zero()) c.inbox->awake();
   c.now_ = Clock::now();
 
   // 2. Due timers, in deadline order (FIFO among equal deadlines).
@@ -223,7 +275,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   // 3. Callbacks posted from any thread. One that throws does not stop the others; the first
   //    exception is rethrown after the run phase, later ones go to the unhandled handler.
   std::exception_ptr failure;
-  std::vector<detail::Callback> batch;
+  std::vector<detail::Callback>& batch = c.posted;
   c.inbox->take(batch);
   for (auto& fn : batch) {
     try {
@@ -237,11 +289,14 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
   batch.clear();
 
-  // 4. Ready coroutines, FIFO. `next` is the trampoline slot: a task that hands control to the
-  //    task it awaits (or back to its awaiter) leaves it there instead of resuming it nested.
-  for (std::size_t n = 0; n < run_batch && !c.ready.empty(); ++n) {
+  // 4. The coroutines that were ready when this phase began, FIFO; what they make ready runs
+  //    next iteration, so every task sees the same `now()` and none can starve timers or I/O.
+  //    `next` is the trampoline slot: a task that hands control to the task it awaits (or back
+  //    to its awaiter) leaves it there instead of resuming it nested.
+  for (std::size_t n = c.ready.size(); n > 0; --n) {
     c.ready.pop().resume();
-    while (c.next) std::exchange(c.next, {}).resume();
+    while (c.next)
+      std::exchange(c.next, {}).resume();
   }
 
   if (failure) std::rethrow_exception(failure);
@@ -254,8 +309,9 @@ void Loop::run_until_finished(const detail::TaskJob& job) {
   while (!job.finished) {
     bool more = iterate(std::chrono::nanoseconds::max());
     if (!job.finished && !more)
-      throw UsageError("tide::run: deadlock: the task waits for something that can never happen "
-                       "(no ready task, timer, I/O, thread-pool call, post or Remote is left)");
+      throw UsageError(
+          "tide::run: deadlock: the task waits for something that can never happen "
+          "(no ready task, timer, I/O, thread-pool call, post or Remote is left)");
   }
 }
 
@@ -269,8 +325,12 @@ LoopCore::~LoopCore() = default;
 void LoopCore::io_submit(IoOp& op) {
   driver->submit(op);
 }
-void LoopCore::io_cancel(IoOp& op) noexcept { driver->cancel(op); }
-void LoopCore::io_abandon(IoOp& op) noexcept { driver->abandon(op); }
+void LoopCore::io_cancel(IoOp& op) noexcept {
+  driver->cancel(op);
+}
+void LoopCore::io_abandon(IoOp& op) noexcept {
+  driver->abandon(op);
+}
 void LoopCore::forget_fd(int fd) noexcept {
   if (driver) driver->forget_fd(fd);
 }
@@ -329,11 +389,14 @@ void LoopCore::report_unhandled(std::exception_ptr error, const Job& job) noexce
   report_unhandled(std::move(error), std::string_view(what));
 }
 
-void LoopCore::post(Callback fn) { inbox->post(std::move(fn)); }
+void LoopCore::post(Callback fn) {
+  inbox->post(std::move(fn));
+}
 
 ThreadPool& LoopCore::thread_pool() {
   if (closing) throw LoopClosed("tide::Loop::thread_pool(): the loop is being destroyed");
-  if (!pool) pool = std::make_unique<ThreadPool>(pool_size ? pool_size : ThreadPool::default_size());
+  if (!pool)
+    pool = std::make_unique<ThreadPool>(pool_size ? pool_size : ThreadPool::default_size());
   return *pool;
 }
 

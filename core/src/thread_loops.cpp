@@ -13,7 +13,9 @@ namespace {
 thread_local std::vector<LoopCore*> t_loops;
 }
 
-void thread_loops_add(LoopCore& loop) { t_loops.push_back(&loop); }
+void thread_loops_add(LoopCore& loop) {
+  t_loops.push_back(&loop);
+}
 
 void thread_loops_remove(LoopCore& loop) noexcept {
   auto it = std::find(t_loops.begin(), t_loops.end(), &loop);
@@ -21,7 +23,8 @@ void thread_loops_remove(LoopCore& loop) noexcept {
 }
 
 void close_fd_on_this_thread(int fd) noexcept {
-  for (LoopCore* loop : t_loops) loop->forget_fd(fd);
+  for (LoopCore* loop : t_loops)
+    loop->forget_fd(fd);
   ::close(fd);
 }
 

@@ -49,9 +49,13 @@ ThreadPool::ThreadPool(std::size_t max_threads) {
   state_ = std::make_unique<State>(max_threads);
 }
 
-ThreadPool::~ThreadPool() { shutdown(); }
+ThreadPool::~ThreadPool() {
+  shutdown();
+}
 
-std::size_t ThreadPool::max_threads() const noexcept { return state_->max_threads; }
+std::size_t ThreadPool::max_threads() const noexcept {
+  return state_->max_threads;
+}
 
 std::size_t ThreadPool::threads() const noexcept {
   std::lock_guard lock(state_->mutex);
@@ -69,19 +73,20 @@ void ThreadPool::execute(detail::Callback fn) {
   s.work_ready.notify_one();
 }
 
-void ThreadPool::shutdown() noexcept {
+void ThreadPool::shutdown(bool cancel_queued) noexcept {
   auto& s = *state_;
   std::deque<detail::Callback> dropped;
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(s.mutex);
     s.stopping = true;
-    dropped.swap(s.queue);
+    if (cancel_queued) dropped.swap(s.queue);
     threads.swap(s.threads);
   }
   s.work_ready.notify_all();
   dropped.clear();  // a dropped PoolCall tells its awaiter (see CallRef below)
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
 }
 
 namespace detail {

@@ -6,8 +6,12 @@ namespace tide::detail {
 // makes both insert (sift up) and pop (sift down) cheaper at 100,000 timers.
 namespace {
 constexpr std::size_t arity = 4;
-constexpr std::size_t parent(std::size_t i) { return (i - 1) / arity; }
-constexpr std::size_t first_child(std::size_t i) { return i * arity + 1; }
+constexpr std::size_t parent(std::size_t i) {
+  return (i - 1) / arity;
+}
+constexpr std::size_t first_child(std::size_t i) {
+  return i * arity + 1;
+}
 }  // namespace
 
 void TimerHeap::insert(TimerNode& node) {

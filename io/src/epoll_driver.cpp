@@ -31,14 +31,16 @@ class EpollDriver final : public ReadinessDriver {
  public:
   explicit EpollDriver(int wake_fd) : wake_fd_(wake_fd), events_(256) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epfd_ < 0) throw std::system_error(errno, std::system_category(), "tide epoll backend: epoll_create1");
+    if (epfd_ < 0)
+      throw std::system_error(errno, std::system_category(), "tide epoll backend: epoll_create1");
     epoll_event ev{};
     ev.events = EPOLLIN;  // level-triggered: drained on every wake-up
     ev.data.u64 = wake_token;
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
       int error = errno;
       ::close(epfd_);
-      throw std::system_error(error, std::system_category(), "tide epoll backend: watching the wake-up eventfd");
+      throw std::system_error(error, std::system_category(),
+                              "tide epoll backend: watching the wake-up eventfd");
     }
   }
   ~EpollDriver() override { ::close(epfd_); }
@@ -122,6 +124,8 @@ class EpollDriver final : public ReadinessDriver {
 
 }  // namespace
 
-std::unique_ptr<Driver> make_epoll_driver(int wake_fd) { return std::make_unique<EpollDriver>(wake_fd); }
+std::unique_ptr<Driver> make_epoll_driver(int wake_fd) {
+  return std::make_unique<EpollDriver>(wake_fd);
+}
 
 }  // namespace tide::detail

@@ -18,7 +18,8 @@ void Fd::reset(int fd) noexcept {
 Fd Fd::dup() const {
   int copy = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
   if (copy < 0)
-    throw std::system_error(errno, std::system_category(), "tide::io::Fd::dup of fd " + std::to_string(fd_));
+    throw std::system_error(errno, std::system_category(),
+                            "tide::io::Fd::dup of fd " + std::to_string(fd_));
   return Fd(copy);
 }
 

@@ -33,15 +33,20 @@ namespace {
 
 long syscall_once(IoOp& op) noexcept {
   switch (op.kind) {
-    case IoOp::Kind::read: return ::read(op.fd, op.buffer, op.length);
-    case IoOp::Kind::write: return ::write(op.fd, op.buffer, op.length);
+    case IoOp::Kind::read:
+      return ::read(op.fd, op.buffer, op.length);
+    case IoOp::Kind::write:
+      return ::write(op.fd, op.buffer, op.length);
     case IoOp::Kind::readv:
       return ::readv(op.fd, static_cast<const iovec*>(op.buffer), static_cast<int>(op.length));
     case IoOp::Kind::writev:
       return ::writev(op.fd, static_cast<const iovec*>(op.buffer), static_cast<int>(op.length));
-    case IoOp::Kind::recv: return ::recv(op.fd, op.buffer, op.length, op.flags);
-    case IoOp::Kind::send: return ::send(op.fd, op.buffer, op.length, op.flags | MSG_NOSIGNAL);
-    case IoOp::Kind::recvmsg: return ::recvmsg(op.fd, static_cast<msghdr*>(op.buffer), op.flags);
+    case IoOp::Kind::recv:
+      return ::recv(op.fd, op.buffer, op.length, op.flags);
+    case IoOp::Kind::send:
+      return ::send(op.fd, op.buffer, op.length, op.flags | MSG_NOSIGNAL);
+    case IoOp::Kind::recvmsg:
+      return ::recvmsg(op.fd, static_cast<msghdr*>(op.buffer), op.flags);
     case IoOp::Kind::sendmsg:
       return ::sendmsg(op.fd, static_cast<const msghdr*>(op.buffer), op.flags | MSG_NOSIGNAL);
     case IoOp::Kind::accept:
@@ -113,17 +118,39 @@ namespace tide::io::detail {
 std::string describe_op(const IoOp& op) {
   const char* what = "I/O on";
   switch (op.kind) {
-    case IoOp::Kind::read: what = "read from"; break;
-    case IoOp::Kind::write: what = "write to"; break;
-    case IoOp::Kind::readv: what = "readv from"; break;
-    case IoOp::Kind::writev: what = "writev to"; break;
-    case IoOp::Kind::recv: what = "recv from"; break;
-    case IoOp::Kind::send: what = "send to"; break;
-    case IoOp::Kind::recvmsg: what = "recvmsg from"; break;
-    case IoOp::Kind::sendmsg: what = "sendmsg to"; break;
-    case IoOp::Kind::accept: what = "accept on"; break;
-    case IoOp::Kind::connect: what = "connect of"; break;
-    case IoOp::Kind::poll: what = "waiting for readiness of"; break;
+    case IoOp::Kind::read:
+      what = "read from";
+      break;
+    case IoOp::Kind::write:
+      what = "write to";
+      break;
+    case IoOp::Kind::readv:
+      what = "readv from";
+      break;
+    case IoOp::Kind::writev:
+      what = "writev to";
+      break;
+    case IoOp::Kind::recv:
+      what = "recv from";
+      break;
+    case IoOp::Kind::send:
+      what = "send to";
+      break;
+    case IoOp::Kind::recvmsg:
+      what = "recvmsg from";
+      break;
+    case IoOp::Kind::sendmsg:
+      what = "sendmsg to";
+      break;
+    case IoOp::Kind::accept:
+      what = "accept on";
+      break;
+    case IoOp::Kind::connect:
+      what = "connect of";
+      break;
+    case IoOp::Kind::poll:
+      what = "waiting for readiness of";
+      break;
   }
   return std::string("tide: ") + what + " fd " + std::to_string(op.fd);
 }

@@ -30,8 +30,9 @@ Task<void> Pipe::read_exact(std::span<std::byte> buffer) {
   while (got < buffer.size()) {
     std::size_t n = co_await read(buffer.subspan(got));
     if (n == 0)
-      throw std::runtime_error("tide::io::Pipe::read_exact: end of file after " + std::to_string(got) +
-                               " of " + std::to_string(buffer.size()) + " bytes");
+      throw std::runtime_error("tide::io::Pipe::read_exact: end of file after " +
+                               std::to_string(got) + " of " + std::to_string(buffer.size()) +
+                               " bytes");
     got += n;
   }
 }

@@ -71,6 +71,8 @@ class PollDriver final : public ReadinessDriver {
 
 }  // namespace
 
-std::unique_ptr<Driver> make_poll_driver(int wake_fd) { return std::make_unique<PollDriver>(wake_fd); }
+std::unique_ptr<Driver> make_poll_driver(int wake_fd) {
+  return std::make_unique<PollDriver>(wake_fd);
+}
 
 }  // namespace tide::detail

@@ -11,7 +11,8 @@ void ReadinessDriver::submit(IoOp& op) {
   if (op.fd < 0) {
     throw std::system_error(EBADF, std::system_category(), "tide: submit on a negative fd");
   }
-  if (static_cast<std::size_t>(op.fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(op.fd) + 64);
+  if (static_cast<std::size_t>(op.fd) >= fds_.size())
+    fds_.resize(static_cast<std::size_t>(op.fd) + 64);
   FdState& s = fds_[op.fd];
   if (s.registered == 0) watch(op.fd, s);  // may throw: nothing is linked yet
   link(op.fd, op);
@@ -74,7 +75,8 @@ void ReadinessDriver::abandon(IoOp& op) noexcept {
 void ReadinessDriver::forget_fd(int fd) noexcept {
   FdState* s = state_of(fd);
   if (s == nullptr) return;
-  while (s->head) complete(*s->head, -EBADF);
+  while (s->head)
+    complete(*s->head, -EBADF);
   if (s->registered) unwatch(fd, *s);
   s->registered = 0;
   ++s->generation;

@@ -24,8 +24,8 @@ class ReadinessDriver : public Driver {
   struct FdState {
     IoOp* head = nullptr;  // waiting ops on this fd, FIFO
     IoOp* tail = nullptr;
-    std::uint32_t registered = 0;  // events the backend was told to watch (0: not watched)
-    std::uint32_t generation = 0;  // bumped by forget_fd; stale events carry an older one
+    std::uint32_t registered = 0;       // events the backend was told to watch (0: not watched)
+    std::uint32_t generation = 0;       // bumped by forget_fd; stale events carry an older one
     std::size_t active_slot = no_slot;  // position in active_fds_, or no_slot
   };
   static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
@@ -44,8 +44,8 @@ class ReadinessDriver : public Driver {
     return fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() ? &fds_[fd] : nullptr;
   }
 
-  std::vector<FdState> fds_;    // indexed by fd
-  std::vector<int> active_fds_; // fds with at least one waiting op (poll builds its set here)
+  std::vector<FdState> fds_;     // indexed by fd
+  std::vector<int> active_fds_;  // fds with at least one waiting op (poll builds its set here)
 
  private:
   void link(int fd, IoOp& op);

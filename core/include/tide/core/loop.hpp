@@ -50,7 +50,8 @@ class Loop {
   using Backend = tide::Backend;
   /// Receives exceptions that escaped detached tasks or were never retrieved from a handle;
   /// `what` names the task ("task #7 'fetch'").
-  using UnhandledExceptionHandler = std::function<void(std::exception_ptr error, std::string_view what)>;
+  using UnhandledExceptionHandler =
+      std::function<void(std::exception_ptr error, std::string_view what)>;
 
   struct Options {
     Backend backend = Backend::Auto;

@@ -18,10 +18,14 @@ class SleepAwaiter : private Waiter, private TimerNode {
   struct After {
     std::chrono::nanoseconds delay;
   };
-  explicit SleepAwaiter(After after) noexcept : Waiter(&cancelled), delay_(after.delay), relative_(true) {}
+  explicit SleepAwaiter(After after) noexcept
+      : Waiter(&cancelled), delay_(after.delay), relative_(true) {}
   explicit SleepAwaiter(Clock::time_point until) noexcept : Waiter(&cancelled), until_(until) {}
   SleepAwaiter(SleepAwaiter&& other) noexcept
-      : Waiter(&cancelled), until_(other.until_), delay_(other.delay_), relative_(other.relative_) {}
+      : Waiter(&cancelled),
+        until_(other.until_),
+        delay_(other.delay_),
+        relative_(other.relative_) {}
   ~SleepAwaiter() {
     if (loop_) loop_->remove_timer(*this);
   }
@@ -110,12 +114,15 @@ template <class Rep, class Period>
 
 /// Suspends the task until `deadline` on the loop's clock (a deadline in the past yields once).
 /// Cancellation: as `sleep_for`.
-[[nodiscard]] inline detail::SleepAwaiter sleep_until(std::chrono::steady_clock::time_point deadline) noexcept {
+[[nodiscard]] inline detail::SleepAwaiter sleep_until(
+    std::chrono::steady_clock::time_point deadline) noexcept {
   return detail::SleepAwaiter(deadline);
 }
 
 /// Lets every other ready task run once before this one continues (FIFO).
 /// Cancellation: a pending cancellation is raised here as `Cancelled`.
-[[nodiscard]] inline detail::YieldAwaiter yield_now() noexcept { return {}; }
+[[nodiscard]] inline detail::YieldAwaiter yield_now() noexcept {
+  return {};
+}
 
 }  // namespace tide

@@ -39,7 +39,9 @@ class [[nodiscard]] JoinHandle {
 
   [[nodiscard]] bool valid() const noexcept { return job_ != nullptr; }
   /// True once the task returned or threw (or was destroyed with its loop).
-  [[nodiscard]] bool done() const noexcept { return job_ && (job_->finished || job_->frame_destroyed); }
+  [[nodiscard]] bool done() const noexcept {
+    return job_ && (job_->finished || job_->frame_destroyed);
+  }
   /// Requests cancellation: the task wakes with `Cancelled` at its current (or next)
   /// suspension point. No effect on a finished task.
   void cancel() noexcept {
@@ -71,7 +73,9 @@ class [[nodiscard]] JoinHandle {
     explicit Awaiter(detail::TaskJob* target) noexcept
         : Waiter(&cancelled), JoinWatcher{&finished}, target_(target) {}
     Awaiter(Awaiter&& other) noexcept
-        : Waiter(&cancelled), JoinWatcher{&finished}, target_(std::exchange(other.target_, nullptr)) {}
+        : Waiter(&cancelled),
+          JoinWatcher{&finished},
+          target_(std::exchange(other.target_, nullptr)) {}
     ~Awaiter() {
       if (target_ && target_->watcher == this) target_->watcher = nullptr;
     }

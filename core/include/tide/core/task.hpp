@@ -23,10 +23,8 @@ class TaskPromise : public PromiseBase {
   Task<T> get_return_object() noexcept;
 
   template <class U = T>
-    requires std::is_convertible_v<U&&, T>
-  void return_value(U&& value) {
-    value_.emplace(std::forward<U>(value));
-  }
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
 
   T take_result() {
     if (exception) std::rethrow_exception(exception);

@@ -23,8 +23,9 @@ namespace tide {
 /// never stall a loop. Threads start on demand up to `max_threads` and live until the pool is
 /// destroyed. Calls start in FIFO order.
 ///
-/// Destruction: calls not yet started fail with `LoopClosed` in their awaiters; running calls
-/// are waited for (a thread cannot be interrupted).
+/// Destruction (and `shutdown()`) runs the calls already accepted, then joins the workers. The
+/// loop's own pool is shut down with `cancel_queued`, since the frames waiting for queued calls
+/// are about to be destroyed.
 /// Thread safety: `run` is called on a loop thread; `execute` from any thread.
 class ThreadPool {
  public:
@@ -51,8 +52,9 @@ class ThreadPool {
   template <class F, class... Args>
   [[nodiscard]] auto run(F&& fn, Args&&... args);
 
-  /// Stops taking work, fails queued calls, and joins the workers. Idempotent.
-  void shutdown() noexcept;
+  /// Stops taking work, runs the work already queued (or, with `cancel_queued`, drops it: the
+  /// awaiting tasks get `LoopClosed`), and joins the workers. Idempotent.
+  void shutdown(bool cancel_queued = false) noexcept;
 
  private:
   struct State;
@@ -185,8 +187,11 @@ auto ThreadPool::run(F&& fn, Args&&... args) {
   // std::function needs a copyable callable; a shared state keeps move-only arguments working.
   auto bound = std::make_shared<std::tuple<std::decay_t<F>, std::decay_t<Args>...>>(
       std::forward<F>(fn), std::forward<Args>(args)...);
-  return detail::PoolCallAwaiter<R>(*this, [bound]() -> R { return std::apply(
-      [](auto& f, auto&... a) -> R { return std::invoke(std::move(f), std::move(a)...); }, *bound); });
+  return detail::PoolCallAwaiter<R>(*this, [bound]() -> R {
+    return std::apply(
+        [](auto& f, auto&... a) -> R { return std::invoke(std::move(f), std::move(a)...); },
+        *bound);
+  });
 }
 
 /// Runs `fn(args...)` on the current loop's thread pool and resumes with its result; see

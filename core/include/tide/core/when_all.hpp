@@ -28,7 +28,8 @@ template <class... Awaitables>
     detail::ChildSet set(detail::ChildSet::Policy::all);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (set.spawn(loop, detail::store_result(std::move(tasks), std::get<I>(slots)), I), ...);
-    }(std::index_sequence_for<Awaitables...>{});
+    }
+    (std::index_sequence_for<Awaitables...>{});
     co_await set.join();
     co_return std::apply(
         [](auto&... slot) {
@@ -55,7 +56,8 @@ template <class T>
   if constexpr (!std::is_void_v<T>) {
     std::vector<T> results;
     results.reserve(slots.size());
-    for (auto& slot : slots) results.push_back(std::move(*slot));
+    for (auto& slot : slots)
+      results.push_back(std::move(*slot));
     co_return results;
   }
 }

@@ -30,7 +30,8 @@ template <class... Awaitables>
     detail::ChildSet set(detail::ChildSet::Policy::any);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (set.spawn(loop, detail::store_result(std::move(tasks), std::get<I>(slots)), I), ...);
-    }(std::index_sequence_for<Awaitables...>{});
+    }
+    (std::index_sequence_for<Awaitables...>{});
     co_await set.join();
     std::optional<Result> result;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -38,7 +39,8 @@ template <class... Awaitables>
             ? void(result.emplace(std::in_place_index<I>, std::move(*std::get<I>(slots))))
             : void()),
        ...);
-    }(std::index_sequence_for<Awaitables...>{});
+    }
+    (std::index_sequence_for<Awaitables...>{});
     co_return std::move(*result);
   }(detail::as_task(std::forward<Awaitables>(awaitables))...);
 }

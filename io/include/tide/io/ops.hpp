@@ -14,7 +14,8 @@ namespace tide::io {
 /// before the task resumes with `Cancelled`). Thread safety: loop thread only.
 
 /// read(2): bytes read, 0 at end of file.
-[[nodiscard]] inline detail::IoResult<std::size_t> read(int fd, std::span<std::byte> buffer) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> read(int fd,
+                                                        std::span<std::byte> buffer) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::read;
   op.fd = fd;
@@ -24,7 +25,8 @@ namespace tide::io {
 }
 
 /// write(2): bytes written (possibly fewer than given).
-[[nodiscard]] inline detail::IoResult<std::size_t> write(int fd, std::span<const std::byte> data) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> write(int fd,
+                                                         std::span<const std::byte> data) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::write;
   op.fd = fd;
@@ -34,7 +36,8 @@ namespace tide::io {
 }
 
 /// readv(2) into `buffers`.
-[[nodiscard]] inline detail::IoResult<std::size_t> readv(int fd, std::span<const iovec> buffers) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> readv(int fd,
+                                                         std::span<const iovec> buffers) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::readv;
   op.fd = fd;
@@ -44,7 +47,8 @@ namespace tide::io {
 }
 
 /// writev(2) from `buffers`.
-[[nodiscard]] inline detail::IoResult<std::size_t> writev(int fd, std::span<const iovec> buffers) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> writev(int fd,
+                                                          std::span<const iovec> buffers) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::writev;
   op.fd = fd;

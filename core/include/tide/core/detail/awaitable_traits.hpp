@@ -35,12 +35,16 @@ Task<await_result_t<A>> await_as_task(A awaitable) {
   co_return co_await std::move(awaitable);
 }
 
+template <class T>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<Task<T>> = true;
+
 /// Any awaitable as a Task (a Task passes through unchanged).
 template <class A>
 auto as_task(A&& awaitable) {
   using Plain = std::remove_cvref_t<A>;
-  if constexpr (requires { typename Plain::promise_type; } &&
-                std::is_same_v<Plain, Task<typename Plain::value_type>>)
+  if constexpr (is_task_v<Plain>)
     return Plain(std::forward<A>(awaitable));
   else
     return await_as_task<Plain>(Plain(std::forward<A>(awaitable)));

@@ -14,8 +14,8 @@ class Callback {
   Callback() noexcept = default;
 
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_v<std::decay_t<F>&>)
-  Callback(F&& f) {  // NOLINT(google-explicit-constructor): converting, like std::function
+  requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_v<std::decay_t<F>&>)
+      Callback(F&& f) {  // NOLINT(google-explicit-constructor): converting, like std::function
     using Fn = std::decay_t<F>;
     if constexpr (sizeof(Fn) <= sizeof(storage_) && alignof(Fn) <= alignof(Storage) &&
                   std::is_nothrow_move_constructible_v<Fn>) {
@@ -59,13 +59,12 @@ class Callback {
     void (*destroy)(void*) noexcept;
   };
   template <class Fn>
-  static constexpr Ops inline_ops{
-      [](void* p) { (*static_cast<Fn*>(p))(); },
-      [](void* to, void* from) noexcept {
-        ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
-        static_cast<Fn*>(from)->~Fn();
-      },
-      [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
+  static constexpr Ops inline_ops{[](void* p) { (*static_cast<Fn*>(p))(); },
+                                  [](void* to, void* from) noexcept {
+                                    ::new (to) Fn(std::move(*static_cast<Fn*>(from)));
+                                    static_cast<Fn*>(from)->~Fn();
+                                  },
+                                  [](void* p) noexcept { static_cast<Fn*>(p)->~Fn(); }};
   template <class Fn>
   static constexpr Ops heap_ops{
       [](void* p) { (**static_cast<Fn**>(p))(); },

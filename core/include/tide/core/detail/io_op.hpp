@@ -14,27 +14,27 @@ namespace tide::detail {
 /// awaiting frame; the driver never touches it after `on_complete` or after `abandon`.
 struct IoOp {
   enum class Kind : std::uint8_t {
-    read,      // read(fd, buffer, length)
-    write,     // write(fd, buffer, length)
-    readv,     // readv(fd, iov, iov_count)
-    writev,    // writev(fd, iov, iov_count)
-    recv,      // recv(fd, buffer, length, flags)
-    send,      // send(fd, buffer, length, flags | MSG_NOSIGNAL)
-    recvmsg,   // recvmsg(fd, msg, flags)
-    sendmsg,   // sendmsg(fd, msg, flags | MSG_NOSIGNAL)
-    accept,    // accept4(fd, address, address_length, SOCK_NONBLOCK | SOCK_CLOEXEC)
-    connect,   // connect(fd, address, *address_length); result 0 once connected
-    poll,      // wait until `poll_events` (POLLIN / POLLOUT / ...) are ready; result = revents
+    read,     // read(fd, buffer, length)
+    write,    // write(fd, buffer, length)
+    readv,    // readv(fd, iov, iov_count)
+    writev,   // writev(fd, iov, iov_count)
+    recv,     // recv(fd, buffer, length, flags)
+    send,     // send(fd, buffer, length, flags | MSG_NOSIGNAL)
+    recvmsg,  // recvmsg(fd, msg, flags)
+    sendmsg,  // sendmsg(fd, msg, flags | MSG_NOSIGNAL)
+    accept,   // accept4(fd, address, address_length, SOCK_NONBLOCK | SOCK_CLOEXEC)
+    connect,  // connect(fd, address, *address_length); result 0 once connected
+    poll,     // wait until `poll_events` (POLLIN / POLLOUT / ...) are ready; result = revents
   };
 
   Kind kind = Kind::read;
   int fd = -1;
-  int flags = 0;                    // recv/send/recvmsg/sendmsg flags
-  void* buffer = nullptr;           // read/write/recv/send data; iovec* for readv/writev;
-                                    // msghdr* for recvmsg/sendmsg; sockaddr* for accept/connect
-  std::size_t length = 0;           // bytes, iovec count, or (connect) the address length
+  int flags = 0;                        // recv/send/recvmsg/sendmsg flags
+  void* buffer = nullptr;               // read/write/recv/send data; iovec* for readv/writev;
+                                        // msghdr* for recvmsg/sendmsg; sockaddr* for accept/connect
+  std::size_t length = 0;               // bytes, iovec count, or (connect) the address length
   socklen_t* address_length = nullptr;  // accept: in/out address length (may be null)
-  std::uint32_t poll_events = 0;    // poll: the events waited for
+  std::uint32_t poll_events = 0;        // poll: the events waited for
 
   /// >= 0: bytes transferred, the accepted fd, 0 for connect, revents for poll.
   /// < 0: -errno (-ECANCELED when cancelled before it could complete).
@@ -45,9 +45,9 @@ struct IoOp {
   // ---- driver-private state (valid only while submitted) ---------------------------------
   IoOp* next = nullptr;  // intrusive list links: readiness drivers queue waiters per fd
   IoOp* prev = nullptr;
-  std::uint64_t tag = 0;         // completion drivers: user_data generation tag
-  std::uint8_t progress = 0;     // connect on readiness drivers: 1 once connect() was issued
-  bool in_flight = false;        // submitted and not yet completed
+  std::uint64_t tag = 0;      // completion drivers: user_data generation tag
+  std::uint8_t progress = 0;  // connect on readiness drivers: 1 once connect() was issued
+  bool in_flight = false;     // submitted and not yet completed
 
   /// True if the op waits for the fd to become readable (else writable).
   [[nodiscard]] bool wants_read() const noexcept;

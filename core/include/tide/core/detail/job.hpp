@@ -52,9 +52,9 @@ class Job {
   /// Called by a leaf awaiter from `await_suspend`. Returns false, and does not park, when a
   /// cancellation is pending: the awaiter then resumes at once and throws from `await_resume`.
   [[nodiscard]] bool park(Waiter& w, std::coroutine_handle<> h) noexcept {
-    if (cancel_pending) return false;
     w.handle = h;
     w.job = this;
+    if (cancel_pending) return false;
     waiting = &w;
     return true;
   }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include <tide/core/detail/callback.hpp>
 #include <tide/core/detail/io_op.hpp>
@@ -64,8 +65,8 @@ class LoopCore {
   void forget_fd(int fd) noexcept;
 
   // ---- jobs ------------------------------------------------------------------------------
-  void adopt(Job& job) noexcept;   // a job starts: give it an id, link it in the live list
-  void release(Job& job) noexcept; // a job is finished or destroyed: unlink it
+  void adopt(Job& job) noexcept;    // a job starts: give it an id, link it in the live list
+  void release(Job& job) noexcept;  // a job is finished or destroyed: unlink it
   /// An exception escaped detached work, or was never retrieved from its handle.
   void report_unhandled(std::exception_ptr error, const Job& job) noexcept;
   void report_unhandled(std::exception_ptr error, std::string_view what) noexcept;
@@ -101,6 +102,8 @@ class LoopCore {
   bool stopping = false;  // stop() was called; run() returns after this iteration
   bool closing = false;   // the destructor is tearing the loop down
   std::uint64_t iterations = 0;
+  unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
+  std::vector<Callback> posted;  // the batch of posted callbacks being run (kept for capacity)
 };
 
 /// Closes `fd` after every loop living on this thread has forgotten it (so a readiness driver

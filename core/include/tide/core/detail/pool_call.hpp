@@ -38,12 +38,14 @@ class PoolCall {
   /// callable never outlives what it may reference.
   void abandon() noexcept;
 
-  [[nodiscard]] Stage stage() const noexcept { return Stage(stage_.load(std::memory_order_acquire)); }
+  [[nodiscard]] Stage stage() const noexcept {
+    return Stage(stage_.load(std::memory_order_acquire));
+  }
 
   // Loop-thread state.
-  std::shared_ptr<Inbox> inbox;          // where the completion is posted
+  std::shared_ptr<Inbox> inbox;                   // where the completion is posted
   void (*on_done)(PoolCall&) noexcept = nullptr;  // runs on the loop thread
-  void* awaiter = nullptr;               // null once the awaiter is gone
+  void* awaiter = nullptr;                        // null once the awaiter is gone
 
  protected:
   virtual void invoke() noexcept = 0;  // runs the callable, stores its result or exception

@@ -27,7 +27,8 @@ class ReadyQueue {
   void grow() {
     std::size_t bigger = capacity_ ? capacity_ * 2 : 256;
     auto slots = std::make_unique<std::coroutine_handle<>[]>(bigger);
-    for (std::size_t i = 0; i < size(); ++i) slots[i] = slots_[(head_ + i) & (capacity_ - 1)];
+    for (std::size_t i = 0; i < size(); ++i)
+      slots[i] = slots_[(head_ + i) & (capacity_ - 1)];
     tail_ = size();
     head_ = 0;
     slots_ = std::move(slots);

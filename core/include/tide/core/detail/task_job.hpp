@@ -38,9 +38,9 @@ class TaskJob final : public Job {
 
   [[nodiscard]] PromiseBase& promise() const noexcept { return *promise_; }
 
-  bool finished = false;       // the root frame returned or threw
-  bool frame_destroyed = false;  // the loop was destroyed before the task finished
-  bool result_taken = false;   // the handle consumed the result
+  bool finished = false;           // the root frame returned or threw
+  bool frame_destroyed = false;    // the loop was destroyed before the task finished
+  bool result_taken = false;       // the handle consumed the result
   JoinWatcher* watcher = nullptr;  // told once when the task finishes
 
  private:

@@ -61,7 +61,9 @@ class IoAwaiter : private tide::detail::Waiter, private IoOp {
 
   long await_resume() {
     if (cancelled_ && op().result == -ECANCELED) job->throw_cancelled();
-    if (op().result < 0) throw std::system_error(static_cast<int>(-op().result), std::system_category(), describe_op(op()));
+    if (op().result < 0)
+      throw std::system_error(static_cast<int>(-op().result), std::system_category(),
+                              describe_op(op()));
     return op().result;
   }
 

@@ -1,0 +1,97 @@
+#include <tide/core/loop.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <tide/core/run.hpp>
+#include <tide/core/sleep.hpp>
+
+#include "test_loop.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using tide::Loop;
+
+TEST(Post, FourThreadsTimesHundredThousandPostsEachRunExactlyOnce) {
+  constexpr int threads = 4, per_thread = 100'000;
+  Loop loop;
+  std::vector<int> ran(threads * per_thread, 0);  // touched on the loop thread only
+  int total = 0;
+  std::vector<std::thread> posters;
+  {
+    // A Remote keeps run() waiting for posts; each poster thread holds one until it is done.
+    std::vector<Loop::Remote> remotes(threads, loop.remote());
+    for (int t = 0; t < threads; ++t)
+      posters.emplace_back([&, t, remote = std::move(remotes[t])]() mutable {
+        for (int i = 0; i < per_thread; ++i)
+          remote.post([&, id = t * per_thread + i] {
+            ++ran[id];
+            ++total;
+          });
+        Loop::Remote gone = std::move(remote);  // release before the thread ends
+      });
+  }
+  loop.run();  // returns once every Remote is gone and every post has run
+  for (auto& p : posters)
+    p.join();
+  EXPECT_EQ(total, threads * per_thread);
+  for (int id = 0; id < threads * per_thread; ++id)
+    ASSERT_EQ(ran[id], 1) << "post " << id;
+}
+
+TEST(Post, PostDirectlyOnTheLoopFromManyThreads) {
+  Loop loop;
+  std::atomic<int> remaining{4 * 10'000};
+  int ran = 0;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 4; ++t)
+    posters.emplace_back([&] {
+      for (int i = 0; i < 10'000; ++i)
+        loop.post([&] {
+          ++ran;
+          remaining.fetch_sub(1);
+        });
+    });
+  while (remaining.load() > 0)
+    loop.run_once(100ms);
+  for (auto& p : posters)
+    p.join();
+  loop.run_once(0ms);
+  EXPECT_EQ(ran, 40'000);
+}
+
+TEST(Post, WakesASleepingLoop) {
+  Loop loop;
+  auto remote = loop.remote();
+  std::atomic<bool> posted{false};
+  bool ran = false;
+  std::thread poster([&] {
+    // The loop is (about to be) blocked in its backend with nothing else to do.
+    remote.post([&] { ran = true; });
+    posted = true;
+  });
+  while (!ran)
+    loop.run_once(10s);  // returns as soon as the post wakes it
+  poster.join();
+  EXPECT_TRUE(posted.load());
+}
+
+TEST(Post, RemoteStopStopsRunFromAnotherThread) {
+  Loop loop;
+  auto h = loop.spawn([]() -> tide::Task<void> {
+    for (;;)
+      co_await tide::sleep_for(1ms);
+  }());
+  auto remote = loop.remote();
+  std::thread stopper([r = remote]() mutable { r.stop(); });
+  loop.run();
+  stopper.join();
+  EXPECT_FALSE(h.done());
+}
+
+}  // namespace

@@ -1,0 +1,188 @@
+#include <tide/core/thread_pool.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tide/core/run.hpp>
+#include <tide/core/sleep.hpp>
+#include <tide/core/spawn.hpp>
+#include <tide/core/when_all.hpp>
+
+#include "test_loop.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using tide::Task;
+
+// A one-shot gate a worker thread can block on until the test opens it.
+struct Gate {
+  void open() {
+    std::lock_guard lock(m);
+    opened = true;
+    cv.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return opened; });
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  bool opened = false;
+};
+
+TEST(ToThread, RunsOffTheLoopAndReturnsTheResult) {
+  tide::testing::run_clean([]() -> Task<void> {
+    auto loop_thread = std::this_thread::get_id();
+    auto [value, thread] = co_await tide::to_thread(
+        [](int a, int b) { return std::pair(a * b, std::this_thread::get_id()); }, 6, 7);
+    EXPECT_EQ(value, 42);
+    EXPECT_NE(thread, loop_thread);
+  });
+}
+
+TEST(ToThread, PropagatesExceptions) {
+  tide::testing::run_clean([]() -> Task<void> {
+    try {
+      co_await tide::to_thread([] { throw std::length_error("from a worker"); });
+      ADD_FAILURE() << "no exception";
+    } catch (const std::length_error& e) {
+      EXPECT_STREQ(e.what(), "from a worker");
+    }
+  });
+}
+
+TEST(ToThread, AcceptsMoveOnlyArgumentsAndResults) {
+  tide::testing::run_clean([]() -> Task<void> {
+    auto out = co_await tide::to_thread(
+        [](std::unique_ptr<int> p) {
+          *p += 1;
+          return p;
+        },
+        std::make_unique<int>(1));
+    EXPECT_EQ(*out, 2);
+  });
+}
+
+TEST(ToThread, ManyCallsAreBoundedByThePoolSize) {
+  tide::Loop::Options options;
+  options.thread_pool_size = 3;
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        std::atomic<int> running{0}, peak{0};
+        std::vector<Task<void>> calls;
+        for (int i = 0; i < 30; ++i)
+          calls.push_back([](std::atomic<int>& r, std::atomic<int>& p) -> Task<void> {
+            co_await tide::to_thread([&] {
+              int now = ++r;
+              int seen = p.load();
+              while (now > seen && !p.compare_exchange_weak(seen, now)) {
+              }
+              std::this_thread::sleep_for(1ms);  // blocking work, the point of to_thread
+              --r;
+            });
+          }(running, peak));
+        co_await tide::when_all(std::move(calls));
+        EXPECT_LE(peak.load(), 3);
+        EXPECT_LE(tide::Loop::current().thread_pool().threads(), 3u);
+      },
+      std::move(options));
+}
+
+TEST(ToThread, CancellingAQueuedCallWithdrawsIt) {
+  tide::Loop::Options options;
+  options.thread_pool_size = 1;
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        Gate gate;
+        bool second_ran = false;
+        // The only worker blocks until the gate opens, so the second call stays queued.
+        auto first = tide::spawn(
+            [](Gate& g) -> Task<void> { co_await tide::to_thread([&] { g.wait(); }); }(gate));
+        auto second = tide::spawn([](bool& ran) -> Task<void> {
+          co_await tide::to_thread([&] { ran = true; });
+        }(second_ran));
+        co_await tide::sleep_for(1ms);
+        second.cancel();
+        EXPECT_THROW(co_await second, tide::Cancelled);
+        gate.open();
+        co_await first;
+        EXPECT_FALSE(second_ran);
+      },
+      std::move(options));
+}
+
+TEST(ToThread, CancellingARunningCallWaitsForItsResult) {
+  tide::testing::run_clean([]() -> Task<void> {
+    Gate started, gate;
+    auto h = tide::spawn([](Gate& s, Gate& g) -> Task<int> {
+      int v = co_await tide::to_thread([&] {
+        s.open();
+        g.wait();
+        return 5;
+      });
+      co_await tide::yield_now();  // the pending cancellation is raised here
+      co_return v;
+    }(started, gate));
+    co_await tide::to_thread([&] { started.wait(); });
+    h.cancel();
+    gate.open();
+    EXPECT_THROW(co_await h, tide::Cancelled);
+  });
+}
+
+TEST(ThreadPool, LoopDestructionWaitsForRunningCallsAndDropsQueuedOnes) {
+  Gate started, gate;
+  std::atomic<bool> finished{false}, queued_ran{false};
+  std::optional<tide::Loop> loop;
+  tide::Loop::Options options;
+  options.thread_pool_size = 1;
+  loop.emplace(std::move(options));
+  loop->spawn([](Gate& s, Gate& g, std::atomic<bool>& f) -> Task<void> {
+        co_await tide::to_thread([&] {
+          s.open();
+          g.wait();
+          f = true;
+        });
+      }(started, gate, finished))
+      .detach();
+  loop->spawn([](std::atomic<bool>& r) -> Task<void> {
+        co_await tide::to_thread([&] { r = true; });
+      }(queued_ran))
+      .detach();
+  loop->run_once(0ms);
+  started.wait();  // the first call runs on the only worker; the second is queued behind it
+  std::thread opener([&] {
+    // Not a synchronisation: whether the gate opens before or during the destruction, the
+    // destructor must not return while the call runs.
+    std::this_thread::sleep_for(5ms);
+    gate.open();
+  });
+  loop.reset();
+  EXPECT_TRUE(finished.load());
+  EXPECT_FALSE(queued_ran.load());
+  opener.join();
+}
+
+TEST(ThreadPool, StandaloneExecuteRunsOnAWorker) {
+  tide::ThreadPool pool(2);
+  std::atomic<int> count{0};
+  for (int i = 0; i < 100; ++i)
+    pool.execute([&] { ++count; });
+  pool.shutdown();  // runs what was accepted, then joins
+  EXPECT_EQ(count.load(), 100);
+  EXPECT_THROW(pool.execute([] {}), tide::LoopClosed);
+  EXPECT_THROW(tide::ThreadPool(0), std::invalid_argument);
+}
+
+}  // namespace
