@@ -107,24 +107,25 @@ TEST(Loop, CurrentIsTheRunningLoop) {
 TEST(Loop, RunReenteredFromInsideTheLoopThrows) {
   Loop loop;
   bool threw_run = false, threw_once = false, threw_tide_run = false;
-  auto h = loop.spawn([&]() -> Task<void> {
-    try {
-      loop.run();
-    } catch (const tide::UsageError&) {
-      threw_run = true;
-    }
-    try {
-      loop.run_once(0ms);
-    } catch (const tide::UsageError&) {
-      threw_once = true;
-    }
-    try {
-      tide::run([]() -> Task<void> { co_return; }());
-    } catch (const tide::UsageError&) {
-      threw_tide_run = true;
-    }
-    co_return;
-  }());
+  auto h = loop.spawn(
+      [](Loop& l, bool& run_threw, bool& once_threw, bool& tide_run_threw) -> Task<void> {
+        try {
+          l.run();
+        } catch (const tide::UsageError&) {
+          run_threw = true;
+        }
+        try {
+          l.run_once(0ms);
+        } catch (const tide::UsageError&) {
+          once_threw = true;
+        }
+        try {
+          tide::run([]() -> Task<void> { co_return; }());
+        } catch (const tide::UsageError&) {
+          tide_run_threw = true;
+        }
+        co_return;
+      }(loop, threw_run, threw_once, threw_tide_run));
   loop.run();
   EXPECT_TRUE(threw_run);
   EXPECT_TRUE(threw_once);

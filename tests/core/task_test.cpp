@@ -53,10 +53,10 @@ TEST(Task, ReturnsReference) {
 TEST(Task, IsLazyUntilAwaited) {
   bool ran = false;
   tide::testing::run_clean([&]() -> Task<void> {
-    auto t = [&]() -> Task<void> {
-      ran = true;
+    auto t = [](bool& flag) -> Task<void> {
+      flag = true;
       co_return;
-    }();
+    }(ran);
     EXPECT_FALSE(ran);
     co_await t;
     EXPECT_TRUE(ran);
