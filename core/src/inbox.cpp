@@ -1,5 +1,9 @@
 #include "core/src/inbox.hpp"
 
+#include <chrono>
+
+#include "core/src/spin.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -48,6 +52,17 @@ void Inbox::release_remote() noexcept {
     std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
   }
+}
+
+bool Inbox::spin_for_post() const noexcept {
+  const auto until = std::chrono::steady_clock::now() + spin_before_sleep;
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (has_items_.load(std::memory_order_acquire)) return true;
+      cpu_relax();
+    }
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
 }
 
 bool Inbox::prepare_to_sleep() {

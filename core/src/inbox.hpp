@@ -24,6 +24,8 @@ class Inbox {
   /// Any thread. Throws LoopClosed once closed.
   void post(Callback fn);
 
+  /// Loop thread: spins for a short while (see spin.hpp); true if a post arrived meanwhile.
+  bool spin_for_post() const noexcept;
   /// Loop thread, before blocking: false if callbacks are already waiting (do not block);
   /// otherwise records that the loop sleeps, so the next post writes the eventfd.
   bool prepare_to_sleep();

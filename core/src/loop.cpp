@@ -20,7 +20,8 @@ namespace tide {
 
 namespace {
 
-thread_local detail::LoopCore* t_running = nullptr;  // the loop inside run()/run_once() here
+// initial-exec: a plain thread-pointer offset even in position-independent code.
+__attribute__((tls_model("initial-exec"))) thread_local detail::LoopCore* t_running = nullptr;  // the loop inside run()/run_once() here
 
 // While work stays ready, I/O is polled (without blocking) once per this many iterations.
 constexpr unsigned poll_interval = 32;
@@ -258,6 +259,10 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
                        : std::chrono::ceil<std::chrono::nanoseconds>(top->deadline - now);
       if (!timeout || until < *timeout) timeout = until;
     }
+    // With thread-pool calls out, their results come back as posts: spin briefly for one
+    // before sleeping, since a wake-up from another core costs tens of microseconds here.
+    if (timeout != std::chrono::nanoseconds::zero() && c.holds > 0 && c.inbox->spin_for_post())
+      timeout = std::chrono::nanoseconds::zero();
     const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
     c.driver->wait(timeout);
@@ -265,26 +270,32 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
   c.now_ = Clock::now();
 
-  // 2. Due timers, in deadline order (FIFO among equal deadlines).
+  // 2. Due timers, in deadline order (FIFO among equal deadlines), then 3. callbacks posted
+  //    from any thread. A callback that throws does not stop the others: the first exception
+  //    is rethrown after the run phase, later ones go to the unhandled-exception handler.
+  std::exception_ptr failure;
+  auto note_failure = [&](const char* what) {
+    if (!failure)
+      failure = std::current_exception();
+    else
+      c.report_unhandled(std::current_exception(), what);
+  };
   while (detail::TimerNode* top = c.timers.top()) {
     if (top->deadline > c.now_) break;
     c.timers.erase(*top);
-    top->fire(*top);
+    try {
+      top->fire(*top);
+    } catch (...) {
+      note_failure("a timer callback");
+    }
   }
-
-  // 3. Callbacks posted from any thread. One that throws does not stop the others; the first
-  //    exception is rethrown after the run phase, later ones go to the unhandled handler.
-  std::exception_ptr failure;
   std::vector<detail::Callback>& batch = c.posted;
   c.inbox->take(batch);
   for (auto& fn : batch) {
     try {
       fn();
     } catch (...) {
-      if (!failure)
-        failure = std::current_exception();
-      else
-        c.report_unhandled(std::current_exception(), "a posted callback");
+      note_failure("a posted callback");
     }
   }
   batch.clear();

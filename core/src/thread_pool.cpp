@@ -1,6 +1,8 @@
 #include <tide/core/thread_pool.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "core/src/inbox.hpp"
+#include "core/src/spin.hpp"
 
 namespace tide {
 
@@ -17,10 +20,20 @@ struct ThreadPool::State {
   void worker() {
     std::unique_lock lock(mutex);
     for (;;) {
+      if (queue.empty() && !stopping && spinning.exchange(true, std::memory_order_acq_rel) == false) {
+        // Waking a sleeping thread on another core costs tens of microseconds here (see
+        // MEASURED.md); a short spin lets a stream of calls go without any sleep and wake-up.
+        // One worker spins at a time: more would only take cores from the loop.
+        lock.unlock();
+        spin_for_work();
+        spinning.store(false, std::memory_order_release);
+        lock.lock();
+      }
       work_ready.wait(lock, [&] { return stopping || !queue.empty(); });
       if (queue.empty()) return;  // stopping, and nothing left that was accepted
       detail::Callback fn = std::move(queue.front());
       queue.pop_front();
+      queued.store(queue.size(), std::memory_order_relaxed);
       ++busy;
       lock.unlock();
       fn();  // PoolCall::execute catches everything; plain execute() callbacks must not throw
@@ -30,7 +43,19 @@ struct ThreadPool::State {
     }
   }
 
+  void spin_for_work() const noexcept {
+    const auto until = std::chrono::steady_clock::now() + detail::spin_before_sleep;
+    do {
+      for (int i = 0; i < 64; ++i) {
+        if (queued.load(std::memory_order_relaxed) > 0) return;
+        detail::cpu_relax();
+      }
+    } while (std::chrono::steady_clock::now() < until);
+  }
+
   const std::size_t max_threads;
+  std::atomic<std::size_t> queued{0};  // queue.size(), readable without the lock
+  std::atomic<bool> spinning{false};    // a worker is spinning for work (it needs no notify)
   std::mutex mutex;
   std::condition_variable work_ready;
   std::deque<detail::Callback> queue;  // guarded by mutex
@@ -67,10 +92,14 @@ void ThreadPool::execute(detail::Callback fn) {
   std::lock_guard lock(s.mutex);
   if (s.stopping) throw LoopClosed("tide::ThreadPool: the pool is shut down");
   s.queue.push_back(std::move(fn));
+  s.queued.store(s.queue.size(), std::memory_order_relaxed);
   // Start a worker only when every existing one is busy with earlier work.
   if (s.threads.size() - s.busy < s.queue.size() && s.threads.size() < s.max_threads)
     s.threads.emplace_back([&s] { s.worker(); });
-  s.work_ready.notify_one();
+  // A spinning worker sees the call without a wake-up; if it stops spinning just now, it
+  // checks the queue under the lock before it sleeps, so the call is not missed.
+  // A second queued call needs a worker of its own.
+  if (!s.spinning.load(std::memory_order_acquire) || s.queue.size() > 1) s.work_ready.notify_one();
 }
 
 void ThreadPool::shutdown(bool cancel_queued) noexcept {
@@ -80,7 +109,10 @@ void ThreadPool::shutdown(bool cancel_queued) noexcept {
   {
     std::lock_guard lock(s.mutex);
     s.stopping = true;
-    if (cancel_queued) dropped.swap(s.queue);
+    if (cancel_queued) {
+      dropped.swap(s.queue);
+      s.queued.store(0, std::memory_order_relaxed);
+    }
     threads.swap(s.threads);
   }
   s.work_ready.notify_all();

@@ -10,6 +10,7 @@
 #include <tide/core/task_group.hpp>
 #include <tide/core/thread_pool.hpp>
 #include <tide/core/timeout.hpp>
+#include <tide/core/timer.hpp>
 #include <tide/core/when_all.hpp>
 #include <tide/core/when_any.hpp>
 #include <tide/io/fd.hpp>

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <exception>
 
+#include <tide/core/detail/frame_allocator.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 
@@ -16,6 +17,9 @@ struct PromiseBase {
   Job* job = nullptr;                    // set when the frame is started
   std::exception_ptr exception;          // set if the body threw
   bool started = false;                  // awaited or spawned once already
+
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept { deallocate_frame(frame, size); }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 

@@ -17,7 +17,9 @@ struct TimerNode {
   Clock::time_point deadline{};
   std::uint64_t sequence = 0;          // insertion order; breaks ties so equal deadlines fire FIFO
   std::size_t index = not_armed;       // position in the heap, or not_armed
-  void (*fire)(TimerNode&) = nullptr;  // called by the loop's timer phase, after removal
+  // Called by the loop's timer phase after removal. Tide's own awaiters only schedule; a
+  // `Timer` runs user code, whose exception surfaces from run_once like a posted callback's.
+  void (*fire)(TimerNode&) = nullptr;
 
   [[nodiscard]] bool armed() const noexcept { return index != not_armed; }
 };
