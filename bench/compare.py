@@ -58,7 +58,7 @@ def main():
                             capture_output=True, text=True).stdout.split()
     groups = defaultdict(dict)
     for name in listed:
-        m = re.fullmatch(r"BM_(\w+?)_(\w+)", name)
+        m = re.fullmatch(r"BM_(\w+?)_([a-z]+)(/.*)?", name)
         if m and re.search(args.filter, name):
             groups[m.group(1)][m.group(2)] = name
 

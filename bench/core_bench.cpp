@@ -18,21 +18,29 @@ namespace {
 // ---- resume ping-pong: co_await a child coroutine that finishes at once --------------------
 // Two resumptions per iteration (into the child, back to the parent), plus the child frame.
 
-tide::Task<int> tide_ready_child() { co_return 1; }
+tide::Task<int> tide_ready_child() {
+  co_return 1;
+}
 
 tide::Task<void> tide_ping_pong(benchmark::State& state) {
   long sum = 0;
-  for (auto _ : state) sum += co_await tide_ready_child();
+  for (auto _ : state)
+    sum += co_await tide_ready_child();
   benchmark::DoNotOptimize(sum);
 }
 
-void BM_ResumePingPong_tide(benchmark::State& state) { tide::run(tide_ping_pong(state)); }
+void BM_ResumePingPong_tide(benchmark::State& state) {
+  tide::run(tide_ping_pong(state));
+}
 
-asio::awaitable<int> asio_ready_child() { co_return 1; }
+asio::awaitable<int> asio_ready_child() {
+  co_return 1;
+}
 
 asio::awaitable<void> asio_ping_pong(benchmark::State& state) {
   long sum = 0;
-  for (auto _ : state) sum += co_await asio_ready_child();
+  for (auto _ : state)
+    sum += co_await asio_ready_child();
   benchmark::DoNotOptimize(sum);
 }
 
@@ -54,13 +62,17 @@ tide::Task<void> tide_trivial(int& done) {
 tide::Task<void> tide_spawn_batches(benchmark::State& state) {
   for (auto _ : state) {
     int done = 0;
-    for (int i = 0; i < spawn_batch; ++i) tide::spawn(tide_trivial(done)).detach();
-    while (done < spawn_batch) co_await tide::yield_now();
+    for (int i = 0; i < spawn_batch; ++i)
+      tide::spawn(tide_trivial(done)).detach();
+    while (done < spawn_batch)
+      co_await tide::yield_now();
   }
   state.SetItemsProcessed(state.iterations() * spawn_batch);
 }
 
-void BM_SpawnComplete_tide(benchmark::State& state) { tide::run(tide_spawn_batches(state)); }
+void BM_SpawnComplete_tide(benchmark::State& state) {
+  tide::run(tide_spawn_batches(state));
+}
 
 asio::awaitable<void> asio_trivial(int& done) {
   ++done;
@@ -71,7 +83,8 @@ void BM_SpawnComplete_asio(benchmark::State& state) {
   asio::io_context ctx(1);
   for (auto _ : state) {
     int done = 0;
-    for (int i = 0; i < spawn_batch; ++i) asio::co_spawn(ctx, asio_trivial(done), asio::detached);
+    for (int i = 0; i < spawn_batch; ++i)
+      asio::co_spawn(ctx, asio_trivial(done), asio::detached);
     ctx.run();
     ctx.restart();
     benchmark::DoNotOptimize(done);
@@ -124,7 +137,8 @@ void BM_PostCrossThread_tide(benchmark::State& state) {
     tide::Loop loop;
     int ran = 0;
     std::thread producer([remote = loop.remote(), &ran]() mutable {
-      for (int i = 0; i < post_batch; ++i) remote.post([&ran] { ++ran; });
+      for (int i = 0; i < post_batch; ++i)
+        remote.post([&ran] { ++ran; });
       tide::Loop::Remote done = std::move(remote);  // the loop's run() ends once it is gone
     });
     loop.run();
@@ -140,7 +154,8 @@ void BM_PostCrossThread_asio(benchmark::State& state) {
     int ran = 0;
     auto guard = asio::make_work_guard(ctx);
     std::thread producer([&] {
-      for (int i = 0; i < post_batch; ++i) asio::post(ctx, [&ran] { ++ran; });
+      for (int i = 0; i < post_batch; ++i)
+        asio::post(ctx, [&ran] { ++ran; });
       asio::post(ctx, [&] { guard.reset(); });
     });
     ctx.run();
@@ -154,11 +169,14 @@ void BM_PostCrossThread_asio(benchmark::State& state) {
 
 tide::Task<void> tide_round_trips(benchmark::State& state) {
   long sum = 0;
-  for (auto _ : state) sum += co_await tide::to_thread([] { return 1; });
+  for (auto _ : state)
+    sum += co_await tide::to_thread([] { return 1; });
   benchmark::DoNotOptimize(sum);
 }
 
-void BM_ToThreadRoundTrip_tide(benchmark::State& state) { tide::run(tide_round_trips(state)); }
+void BM_ToThreadRoundTrip_tide(benchmark::State& state) {
+  tide::run(tide_round_trips(state));
+}
 
 asio::awaitable<void> asio_round_trips(benchmark::State& state, asio::thread_pool& pool) {
   auto loop = co_await asio::this_coro::executor;

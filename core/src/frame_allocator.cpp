@@ -13,7 +13,8 @@ struct PoolReleaser {
     FramePool& pool = t_frame_pool;
     pool.registered = false;
     for (auto*& head : pool.heads)
-      while (head) ::operator delete(std::exchange(head, head->next));
+      while (head)
+        ::operator delete(std::exchange(head, head->next));
   }
 };
 
@@ -37,6 +38,8 @@ void* allocate_frame_slow(std::size_t size) {
   return ::operator new(rounded(size));
 }
 
-void deallocate_frame_slow(void* frame, std::size_t) noexcept { ::operator delete(frame); }
+void deallocate_frame_slow(void* frame, std::size_t) noexcept {
+  ::operator delete(frame);
+}
 
 }  // namespace tide::detail

@@ -21,7 +21,8 @@ namespace tide {
 namespace {
 
 // initial-exec: a plain thread-pointer offset even in position-independent code.
-__attribute__((tls_model("initial-exec"))) thread_local detail::LoopCore* t_running = nullptr;  // the loop inside run()/run_once() here
+__attribute__((tls_model("initial-exec"))) thread_local detail::LoopCore* t_running =
+    nullptr;  // the loop inside run()/run_once() here
 
 // While work stays ready, I/O is polled (without blocking) once per this many iterations.
 constexpr unsigned poll_interval = 32;
@@ -145,7 +146,7 @@ void Loop::teardown() noexcept {
     job->destroy_frames();
   }
   c.ready.clear();
-  c.next = {};
+  detail::t_next = {};
   c.inbox->close();
   c.pool.reset();
   c.driver.reset();
@@ -306,8 +307,8 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    to its awaiter) leaves it there instead of resuming it nested.
   for (std::size_t n = c.ready.size(); n > 0; --n) {
     c.ready.pop().resume();
-    while (c.next)
-      std::exchange(c.next, {}).resume();
+    while (detail::t_next)
+      std::exchange(detail::t_next, {}).resume();
   }
 
   if (failure) std::rethrow_exception(failure);

@@ -20,7 +20,8 @@ struct ThreadPool::State {
   void worker() {
     std::unique_lock lock(mutex);
     for (;;) {
-      if (queue.empty() && !stopping && spinning.exchange(true, std::memory_order_acq_rel) == false) {
+      if (queue.empty() && !stopping &&
+          spinning.exchange(true, std::memory_order_acq_rel) == false) {
         // Waking a sleeping thread on another core costs tens of microseconds here (see
         // MEASURED.md); a short spin lets a stream of calls go without any sleep and wake-up.
         // One worker spins at a time: more would only take cores from the loop.
@@ -55,7 +56,7 @@ struct ThreadPool::State {
 
   const std::size_t max_threads;
   std::atomic<std::size_t> queued{0};  // queue.size(), readable without the lock
-  std::atomic<bool> spinning{false};    // a worker is spinning for work (it needs no notify)
+  std::atomic<bool> spinning{false};   // a worker is spinning for work (it needs no notify)
   std::mutex mutex;
   std::condition_variable work_ready;
   std::deque<detail::Callback> queue;  // guarded by mutex

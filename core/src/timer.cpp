@@ -7,7 +7,9 @@ Timer::Timer(Loop& loop) noexcept : loop_(&loop.core()) {
   node_.fire = &fired;
 }
 
-Timer::~Timer() { cancel(); }
+Timer::~Timer() {
+  cancel();
+}
 
 void Timer::arm(Clock::time_point deadline, detail::Callback callback) {
   cancel();

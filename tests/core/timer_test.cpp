@@ -55,7 +55,7 @@ TEST(Timer, ThrowingCallbackSurfacesFromRunOnce) {
   Loop loop;
   Timer t(loop);
   t.start(0ms, [] { throw std::runtime_error("timer failed"); });
-  EXPECT_THROW(while (loop.run_once(10ms)) {}, std::runtime_error);
+  EXPECT_THROW(while (loop.run_once(10ms)){}, std::runtime_error);
   EXPECT_FALSE(t.armed());
 }
 

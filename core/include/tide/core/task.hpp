@@ -105,7 +105,7 @@ class [[nodiscard]] Task {
       promise_type& p = child_.promise();
       p.continuation = parent;
       p.job = parent.promise().job;
-      p.job->loop->resume_next(child_);
+      detail::LoopCore::resume_next(child_);
     }
     T await_resume() { return child_.promise().take_result(); }
 

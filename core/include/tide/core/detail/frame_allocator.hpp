@@ -63,7 +63,8 @@ inline void deallocate_frame(void* frame, std::size_t size) noexcept {
   const std::size_t c = FramePool::class_of(size);
   if (c <= FramePool::classes) {
     FramePool& pool = t_frame_pool;
-    if (pool.registered && pool.counts[c] * c * FramePool::granule < FramePool::bytes_kept_per_class) {
+    if (pool.registered &&
+        pool.counts[c] * c * FramePool::granule < FramePool::bytes_kept_per_class) {
       pool.heads[c] = ::new (frame) FramePool::Block{pool.heads[c]};
       ++pool.counts[c];
       return;

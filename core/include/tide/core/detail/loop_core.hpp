@@ -25,6 +25,11 @@ namespace tide::detail {
 class Driver;
 class Inbox;
 
+/// The trampoline slot (see LoopCore::resume_next): set by a task handing control to another,
+/// consumed by the run phase as soon as the current resumption returns. One per thread is
+/// enough, since that consumption is immediate and resumptions nest strictly.
+inline thread_local constinit std::coroutine_handle<> t_next{};
+
 /// The loop's state as the awaiters see it: what they need to park, schedule and arm things.
 /// Loop-thread only. `Loop` is the public face; the phases that drive this live in loop.cpp.
 class LoopCore {
@@ -43,7 +48,7 @@ class LoopCore {
   /// returns to the run phase, so a chain of a million awaits that finish at once never
   /// deepens the stack, in any build (g++ does not make symmetric transfer a tail call at
   /// -O0/-O1 or under ASan/TSan; see MEASURED.md).
-  void resume_next(std::coroutine_handle<> h) noexcept { next = h; }
+  static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h; }
 
   // ---- time and timers -------------------------------------------------------------------
   [[nodiscard]] Clock::time_point now() const noexcept { return now_; }
@@ -83,7 +88,6 @@ class LoopCore {
 
   Loop& owner;
   ReadyQueue ready;
-  std::coroutine_handle<> next;  // set by resume_next; consumed by the run phase
   TimerHeap timers;
   Clock::time_point now_ = Clock::now();
 

@@ -19,7 +19,9 @@ struct PromiseBase {
   bool started = false;                  // awaited or spawned once already
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
-  static void operator delete(void* frame, std::size_t size) noexcept { deallocate_frame(frame, size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    deallocate_frame(frame, size);
+  }
 
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -29,7 +31,7 @@ struct PromiseBase {
     void await_suspend(std::coroutine_handle<P> self) noexcept {
       PromiseBase& p = self.promise();
       if (p.continuation) {
-        p.job->loop->resume_next(p.continuation);
+        LoopCore::resume_next(p.continuation);
       } else {
         // A job's root finished. This may destroy the frame (a detached task), which is
         // allowed here: the coroutine is suspended, and nothing below touches it again.

@@ -15,8 +15,8 @@ struct TimerNode {
   static constexpr std::size_t not_armed = static_cast<std::size_t>(-1);
 
   Clock::time_point deadline{};
-  std::uint64_t sequence = 0;          // insertion order; breaks ties so equal deadlines fire FIFO
-  std::size_t index = not_armed;       // position in the heap, or not_armed
+  std::uint64_t sequence = 0;     // insertion order; breaks ties so equal deadlines fire FIFO
+  std::size_t index = not_armed;  // position in the heap, or not_armed
   // Called by the loop's timer phase after removal. Tide's own awaiters only schedule; a
   // `Timer` runs user code, whose exception surfaces from run_once like a posted callback's.
   void (*fire)(TimerNode&) = nullptr;
