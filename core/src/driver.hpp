@@ -48,10 +48,16 @@ class Driver {
   [[nodiscard]] virtual std::size_t pending() const noexcept = 0;
 };
 
+/// Backend settings from Loop::Options.
+struct DriverOptions {
+  unsigned io_uring_sq_entries = 256;
+  unsigned io_uring_cq_entries = 0;  // 0: the kernel's default (twice the SQ)
+};
+
 /// Creates the driver for `requested` (Auto: io_uring if usable, else epoll). `wake_fd` is an
 /// eventfd the driver watches and drains; posting to the loop writes to it.
 /// Throws std::system_error (naming the backend and cause) if an explicitly requested backend
 /// cannot be set up, std::invalid_argument for a backend this platform lacks.
-std::unique_ptr<Driver> make_driver(Backend requested, int wake_fd);
+std::unique_ptr<Driver> make_driver(Backend requested, const DriverOptions& options, int wake_fd);
 
 }  // namespace tide::detail

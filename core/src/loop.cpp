@@ -120,7 +120,9 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   ignore_sigpipe();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
-  c.driver = detail::make_driver(backend_from_environment(options.backend), c.inbox->wake_fd());
+  c.driver = detail::make_driver(backend_from_environment(options.backend),
+                                 {options.io_uring_sq_entries, options.io_uring_cq_entries},
+                                 c.inbox->wake_fd());
   c.io_try_first_ = c.driver->try_first();
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);

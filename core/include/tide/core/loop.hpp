@@ -59,6 +59,12 @@ class Loop {
     std::size_t thread_pool_size = 0;
     /// Default: one line on stderr, and the loop goes on.
     UnhandledExceptionHandler on_unhandled_exception;
+    /// io_uring: submission ring entries (rounded up to a power of two by the kernel). A full
+    /// ring is flushed and reused, so this bounds a batch, not the operations in flight.
+    unsigned io_uring_sq_entries = 256;
+    /// io_uring: completion ring entries; 0 for twice the submission ring. Completions beyond
+    /// it wait in the kernel (IORING_FEAT_NODROP) and are reaped, never lost.
+    unsigned io_uring_cq_entries = 0;
   };
 
   /// A copyable, thread-safe handle for posting to a loop from other threads. It may outlive

@@ -46,7 +46,10 @@ struct IoOp {
   IoOp* next = nullptr;  // intrusive list links: readiness drivers queue waiters per fd
   IoOp* prev = nullptr;
   std::uint64_t tag = 0;      // completion drivers: user_data generation tag
-  std::uint8_t progress = 0;  // connect on readiness drivers: 1 once connect() was issued
+  std::uint8_t progress = 0;  // readiness drivers, connect: 1 once connect() was issued;
+                              // io_uring: 2 once tide closed the fd under the op
+  std::uint8_t cancels = 0;   // io_uring: cancel requests whose completion is still due
+  bool cqe_seen = false;      // io_uring: the op's own completion arrived
   bool in_flight = false;     // submitted and not yet completed
 
   /// True if the op waits for the fd to become readable (else writable).

@@ -1,0 +1,280 @@
+// I/O through socketpairs: tide on each backend beside a raw loop written for the purpose on
+// the same kernel interface (raw epoll, raw liburing). Names: BM_<what><Backend>_tide and
+// BM_<what><Backend>_raw, so bench/compare.py pairs them.
+#include <benchmark/benchmark.h>
+#include <liburing.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include <tide/tide.hpp>
+
+namespace {
+
+constexpr std::size_t message = 64;
+constexpr std::size_t bulk_chunk = 64 * 1024;
+
+struct SocketPair {
+  SocketPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
+    a = tide::io::Fd(fds[0]);
+    b = tide::io::Fd(fds[1]);
+  }
+  tide::io::Fd a, b;
+};
+
+tide::Loop::Options options_for(tide::Backend backend) {
+  tide::Loop::Options options;
+  options.backend = backend;
+  return options;
+}
+
+// ---- tide ------------------------------------------------------------------------------
+
+tide::Task<void> echo(int fd, long rounds) {
+  std::array<std::byte, message> buf{};
+  for (long i = 0; i < rounds; ++i) {
+    std::size_t got = 0;
+    while (got < message) got += co_await tide::io::read(fd, std::span(buf).subspan(got));
+    co_await tide::io::write(fd, buf);
+  }
+}
+
+tide::Task<void> ping(int fd, long rounds) {
+  std::array<std::byte, message> buf{};
+  for (long i = 0; i < rounds; ++i) {
+    co_await tide::io::write(fd, buf);
+    std::size_t got = 0;
+    while (got < message) got += co_await tide::io::read(fd, std::span(buf).subspan(got));
+  }
+}
+
+// `pairs` socketpairs, one pinging task and one echoing task each, `rounds` round trips each.
+tide::Task<void> ping_pong(int pairs, long rounds) {
+  std::vector<SocketPair> sockets(pairs);
+  tide::TaskGroup group;
+  for (auto& s : sockets) {
+    group.spawn(echo(s.b.get(), rounds));
+    group.spawn(ping(s.a.get(), rounds));
+  }
+  co_await group.join();
+}
+
+void tide_ping_pong(benchmark::State& state, tide::Backend backend, int pairs) {
+  const long rounds = pairs == 1 ? 10'000 : 20;
+  for (auto _ : state) tide::run(ping_pong(pairs, rounds), options_for(backend));
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
+tide::Task<void> bulk(long chunks) {
+  SocketPair s;
+  int one = 1 << 20;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
+  ::setsockopt(s.b.get(), SOL_SOCKET, SO_RCVBUF, &one, sizeof one);
+  auto reader = tide::spawn([](int fd, long total) -> tide::Task<void> {
+    std::vector<std::byte> buf(bulk_chunk);
+    long left = total;
+    while (left > 0) left -= static_cast<long>(co_await tide::io::read(fd, buf));
+  }(s.b.get(), chunks * static_cast<long>(bulk_chunk)));
+  std::vector<std::byte> data(bulk_chunk, std::byte{7});
+  for (long i = 0; i < chunks; ++i) {
+    std::span<const std::byte> left(data);
+    while (!left.empty()) left = left.subspan(co_await tide::io::write(s.a.get(), left));
+  }
+  co_await reader;
+}
+
+void tide_bulk(benchmark::State& state, tide::Backend backend) {
+  const long chunks = 2'000;
+  for (auto _ : state) tide::run(bulk(chunks), options_for(backend));
+  state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
+}
+
+// ---- raw epoll: level-triggered, one state machine per socket ----------------------------
+
+struct RawPeer {
+  int fd;
+  bool pinger;
+  long rounds_left;
+  std::size_t got = 0;
+  std::array<char, message> buf{};
+};
+
+void raw_epoll_ping_pong(int pairs, long rounds) {
+  std::vector<SocketPair> sockets(pairs);
+  std::vector<RawPeer> peers;
+  peers.reserve(2 * pairs);
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  for (auto& s : sockets) {
+    peers.push_back({s.a.get(), true, rounds});
+    peers.push_back({s.b.get(), false, rounds});
+  }
+  for (auto& p : peers) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &p;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev);
+    if (p.pinger) [[maybe_unused]] auto n = ::write(p.fd, p.buf.data(), message);
+  }
+  long active = 2L * pairs;
+  std::array<epoll_event, 256> events;
+  while (active > 0) {
+    int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+    for (int i = 0; i < n; ++i) {
+      auto& p = *static_cast<RawPeer*>(events[i].data.ptr);
+      ssize_t r = ::read(p.fd, p.buf.data() + p.got, message - p.got);
+      if (r <= 0) continue;
+      p.got += static_cast<std::size_t>(r);
+      if (p.got < message) continue;
+      p.got = 0;
+      if (--p.rounds_left == 0) {
+        --active;
+        if (!p.pinger) [[maybe_unused]] auto w = ::write(p.fd, p.buf.data(), message);
+        continue;
+      }
+      [[maybe_unused]] auto w = ::write(p.fd, p.buf.data(), message);
+    }
+  }
+  ::close(ep);
+}
+
+void raw_epoll(benchmark::State& state, int pairs) {
+  const long rounds = pairs == 1 ? 10'000 : 20;
+  for (auto _ : state) raw_epoll_ping_pong(pairs, rounds);
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
+// ---- raw liburing: recv and send SQEs, one submit_and_wait per round -------------------
+
+void raw_uring_ping_pong(int pairs, long rounds) {
+  std::vector<SocketPair> sockets(pairs);
+  std::vector<RawPeer> peers;
+  peers.reserve(2 * pairs);
+  io_uring ring;
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  if (io_uring_queue_init_params(4096, &ring, &params) < 0) std::abort();
+  auto recv = [&](RawPeer& p) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    if (!sqe) {
+      io_uring_submit(&ring);
+      sqe = io_uring_get_sqe(&ring);
+    }
+    io_uring_prep_recv(sqe, p.fd, p.buf.data() + p.got, message - p.got, 0);
+    io_uring_sqe_set_data(sqe, &p);
+  };
+  auto send = [&](RawPeer& p) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    if (!sqe) {
+      io_uring_submit(&ring);
+      sqe = io_uring_get_sqe(&ring);
+    }
+    io_uring_prep_send(sqe, p.fd, p.buf.data(), message, MSG_NOSIGNAL);
+    io_uring_sqe_set_data(sqe, nullptr);
+  };
+  for (auto& s : sockets) {
+    peers.push_back({s.a.get(), true, rounds});
+    peers.push_back({s.b.get(), false, rounds});
+  }
+  for (auto& p : peers) {
+    if (p.pinger) send(p);
+    recv(p);
+  }
+  long active = 2L * pairs;
+  while (active > 0) {
+    io_uring_submit_and_wait(&ring, 1);
+    unsigned head, seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      auto* p = static_cast<RawPeer*>(io_uring_cqe_get_data(cqe));
+      if (p == nullptr || cqe->res <= 0) continue;
+      p->got += static_cast<std::size_t>(cqe->res);
+      if (p->got < message) {
+        recv(*p);
+        continue;
+      }
+      p->got = 0;
+      if (--p->rounds_left == 0) {
+        --active;
+        if (!p->pinger) send(*p);
+        continue;
+      }
+      send(*p);
+      recv(*p);
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+  io_uring_queue_exit(&ring);
+}
+
+void raw_uring(benchmark::State& state, int pairs) {
+  const long rounds = pairs == 1 ? 10'000 : 20;
+  for (auto _ : state) raw_uring_ping_pong(pairs, rounds);
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
+void raw_epoll_bulk(long chunks) {
+  SocketPair s;
+  int one = 1 << 20;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
+  ::setsockopt(s.b.get(), SOL_SOCKET, SO_RCVBUF, &one, sizeof one);
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = s.b.get();
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, s.b.get(), &ev);
+  ev.events = EPOLLOUT;
+  ev.data.fd = s.a.get();
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, s.a.get(), &ev);
+  std::vector<char> out(bulk_chunk, 7), in(bulk_chunk);
+  long to_send = chunks * static_cast<long>(bulk_chunk), to_receive = to_send;
+  std::size_t offset = 0;
+  std::array<epoll_event, 4> events;
+  while (to_receive > 0) {
+    int n = ::epoll_wait(ep, events.data(), 4, -1);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == s.b.get()) {
+        ssize_t r = ::read(s.b.get(), in.data(), in.size());
+        if (r > 0) to_receive -= r;
+      } else if (to_send > 0) {
+        ssize_t w = ::write(s.a.get(), out.data() + offset, bulk_chunk - offset);
+        if (w > 0) {
+          offset = (offset + static_cast<std::size_t>(w)) % bulk_chunk;
+          to_send -= w;
+        }
+        if (to_send == 0) ::epoll_ctl(ep, EPOLL_CTL_DEL, s.a.get(), nullptr);
+      }
+    }
+  }
+  ::close(ep);
+}
+
+void raw_epoll_bulk_bench(benchmark::State& state) {
+  const long chunks = 2'000;
+  for (auto _ : state) raw_epoll_bulk(chunks);
+  state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongUring_tide, tide::Backend::IoUring, 1)->Name("BM_PingPongUring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_uring, BM_PingPongUring_raw, 1)->Name("BM_PingPongUring_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongEpoll_tide, tide::Backend::Epoll, 1)->Name("BM_PingPongEpoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll, BM_PingPongEpoll_raw, 1)->Name("BM_PingPongEpoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongPoll_tide, tide::Backend::Poll, 1)->Name("BM_PingPongPoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Uring_tide, tide::Backend::IoUring, 1000)->Name("BM_Pairs1000Uring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_uring, BM_Pairs1000Uring_raw, 1000)->Name("BM_Pairs1000Uring_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Epoll_tide, tide::Backend::Epoll, 1000)->Name("BM_Pairs1000Epoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll, BM_Pairs1000Epoll_raw, 1000)->Name("BM_Pairs1000Epoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_bulk, BM_BulkUring_tide, tide::Backend::IoUring)->Name("BM_BulkUring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_bulk, BM_BulkEpoll_tide, tide::Backend::Epoll)->Name("BM_BulkEpoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(raw_epoll_bulk_bench)->Name("BM_BulkEpoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();
