@@ -9,6 +9,7 @@ packages=(
   liburing-dev
   libboost1.81-dev libboost-context1.81-dev
   libcereal-dev libuv1-dev
+  strace valgrind
 )
 
 missing=()

@@ -22,9 +22,12 @@ using namespace std::chrono_literals;
 using tide::Task;
 using tide::io::Pipe;
 
+// The io_uring pass of the suite (TIDE_BACKEND=io_uring, or unset on a machine that has it).
 bool io_uring_pass() {
   const char* env = std::getenv("TIDE_BACKEND");
-  return env == nullptr || std::string(env) == "io_uring";
+  if (env != nullptr && std::string(env) != "io_uring") return false;
+  if (std::getenv("TIDE_EXPECT_URING_REFUSED") != nullptr) return false;  // see below
+  return true;
 }
 
 tide::Loop::Options uring_options(unsigned sq, unsigned cq = 0) {
@@ -127,6 +130,30 @@ TEST(IoUring, CompletionRingSmallerThanTheSubmissionRingIsRejectedClearly) {
     ADD_FAILURE() << "accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("io_uring_cq_entries (16)"), std::string::npos) << e.what();
+  }
+}
+
+// Run by ctest under `strace -e inject=io_uring_setup:error=ENOSYS` (and EPERM), with
+// TIDE_EXPECT_URING_REFUSED naming the injected error: Auto falls back to epoll, and an
+// explicit request fails with an error that names the backend and the cause.
+TEST(IoUring, RefusedSetupFallsBackOrFailsClearly) {
+  const char* expected = std::getenv("TIDE_EXPECT_URING_REFUSED");
+  if (expected == nullptr) GTEST_SKIP() << "only under fault injection";
+  tide::Loop automatic;
+  EXPECT_EQ(automatic.backend_name(), "epoll");
+  try {
+    tide::Loop loop(uring_options(64));
+    ADD_FAILURE() << "io_uring was set up although io_uring_setup fails";
+  } catch (const std::system_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("io_uring"), std::string::npos) << what;
+    if (std::string(expected) == "ENOSYS") {
+      EXPECT_EQ(e.code().value(), ENOSYS);
+      EXPECT_NE(what.find("no io_uring"), std::string::npos) << what;
+    } else {
+      EXPECT_EQ(e.code().value(), EPERM);
+      EXPECT_NE(what.find("seccomp"), std::string::npos) << what;
+    }
   }
 }
 
