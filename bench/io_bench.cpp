@@ -16,7 +16,8 @@
 
 namespace {
 
-constexpr std::size_t message = 64;
+constexpr std::size_t message = 64;      // bytes per ping
+constexpr std::size_t read_buffer = 4096;  // what a server reads into, on both sides
 constexpr std::size_t bulk_chunk = 64 * 1024;
 
 struct SocketPair {
@@ -38,26 +39,25 @@ tide::Loop::Options options_for(tide::Backend backend) {
 // ---- tide ------------------------------------------------------------------------------
 
 tide::Task<void> echo(int fd, long rounds) {
-  std::array<std::byte, message> buf{};
+  std::array<std::byte, read_buffer> buf{};
   for (long i = 0; i < rounds; ++i) {
     std::size_t got = 0;
-    while (got < message) got += co_await tide::io::read(fd, std::span(buf).subspan(got));
-    co_await tide::io::write(fd, buf);
+    while (got < message) got += co_await tide::io::recv(fd, buf);
+    co_await tide::io::send(fd, std::span(buf).first(message));
   }
 }
 
 tide::Task<void> ping(int fd, long rounds) {
-  std::array<std::byte, message> buf{};
+  std::array<std::byte, read_buffer> buf{};
   for (long i = 0; i < rounds; ++i) {
-    co_await tide::io::write(fd, buf);
+    co_await tide::io::send(fd, std::span(buf).first(message));
     std::size_t got = 0;
-    while (got < message) got += co_await tide::io::read(fd, std::span(buf).subspan(got));
+    while (got < message) got += co_await tide::io::recv(fd, buf);
   }
 }
 
-// `pairs` socketpairs, one pinging task and one echoing task each, `rounds` round trips each.
-tide::Task<void> ping_pong(int pairs, long rounds) {
-  std::vector<SocketPair> sockets(pairs);
+// One pinging task and one echoing task per socketpair, `rounds` round trips each.
+tide::Task<void> ping_pong(std::vector<SocketPair>& sockets, long rounds) {
   tide::TaskGroup group;
   for (auto& s : sockets) {
     group.spawn(echo(s.b.get(), rounds));
@@ -66,9 +66,14 @@ tide::Task<void> ping_pong(int pairs, long rounds) {
   co_await group.join();
 }
 
+// Sockets and loop are set up once; an iteration is `rounds` round trips on every pair.
+long rounds_for(int pairs) { return pairs == 1 ? 10'000 : 100; }
+
 void tide_ping_pong(benchmark::State& state, tide::Backend backend, int pairs) {
-  const long rounds = pairs == 1 ? 10'000 : 20;
-  for (auto _ : state) tide::run(ping_pong(pairs, rounds), options_for(backend));
+  const long rounds = rounds_for(pairs);
+  std::vector<SocketPair> sockets(pairs);
+  tide::Loop loop(options_for(backend));
+  for (auto _ : state) loop.run_until_complete(ping_pong(sockets, rounds));
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 
@@ -103,70 +108,71 @@ struct RawPeer {
   bool pinger;
   long rounds_left;
   std::size_t got = 0;
-  std::array<char, message> buf{};
+  std::array<char, read_buffer> buf{};
 };
 
-void raw_epoll_ping_pong(int pairs, long rounds) {
-  std::vector<SocketPair> sockets(pairs);
-  std::vector<RawPeer> peers;
-  peers.reserve(2 * pairs);
-  int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  for (auto& s : sockets) {
-    peers.push_back({s.a.get(), true, rounds});
-    peers.push_back({s.b.get(), false, rounds});
-  }
+// Registered once (level-triggered), like the tide loop that lives across iterations.
+void raw_epoll_ping_pong(int ep, std::vector<RawPeer>& peers, long rounds) {
   for (auto& p : peers) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = &p;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev);
-    if (p.pinger) [[maybe_unused]] auto n = ::write(p.fd, p.buf.data(), message);
+    p.rounds_left = rounds;
+    p.got = 0;
+    if (p.pinger) [[maybe_unused]] auto n = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
   }
-  long active = 2L * pairs;
+  long active = static_cast<long>(peers.size());
   std::array<epoll_event, 256> events;
   while (active > 0) {
     int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
     for (int i = 0; i < n; ++i) {
       auto& p = *static_cast<RawPeer*>(events[i].data.ptr);
-      ssize_t r = ::read(p.fd, p.buf.data() + p.got, message - p.got);
+      ssize_t r = ::recv(p.fd, p.buf.data(), read_buffer, 0);
       if (r <= 0) continue;
       p.got += static_cast<std::size_t>(r);
       if (p.got < message) continue;
       p.got = 0;
       if (--p.rounds_left == 0) {
         --active;
-        if (!p.pinger) [[maybe_unused]] auto w = ::write(p.fd, p.buf.data(), message);
+        if (!p.pinger) [[maybe_unused]] auto w = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
         continue;
       }
-      [[maybe_unused]] auto w = ::write(p.fd, p.buf.data(), message);
+      [[maybe_unused]] auto w = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
     }
   }
-  ::close(ep);
 }
 
 void raw_epoll(benchmark::State& state, int pairs) {
-  const long rounds = pairs == 1 ? 10'000 : 20;
-  for (auto _ : state) raw_epoll_ping_pong(pairs, rounds);
+  const long rounds = rounds_for(pairs);
+  std::vector<SocketPair> sockets(pairs);
+  std::vector<RawPeer> peers;
+  peers.reserve(2 * sockets.size());
+  for (auto& s : sockets) {
+    peers.push_back({s.a.get(), true, 0});
+    peers.push_back({s.b.get(), false, 0});
+  }
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  for (auto& p : peers) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &p;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev);
+  }
+  for (auto _ : state) raw_epoll_ping_pong(ep, peers, rounds);
+  ::close(ep);
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 
 // ---- raw liburing: recv and send SQEs, one submit_and_wait per round -------------------
 
-void raw_uring_ping_pong(int pairs, long rounds) {
-  std::vector<SocketPair> sockets(pairs);
+void raw_uring_ping_pong(io_uring& ring, std::vector<SocketPair>& sockets, long rounds) {
   std::vector<RawPeer> peers;
+  const long pairs = static_cast<long>(sockets.size());
   peers.reserve(2 * pairs);
-  io_uring ring;
-  io_uring_params params{};
-  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-  if (io_uring_queue_init_params(4096, &ring, &params) < 0) std::abort();
   auto recv = [&](RawPeer& p) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     if (!sqe) {
       io_uring_submit(&ring);
       sqe = io_uring_get_sqe(&ring);
     }
-    io_uring_prep_recv(sqe, p.fd, p.buf.data() + p.got, message - p.got, 0);
+    io_uring_prep_recv(sqe, p.fd, p.buf.data(), read_buffer, 0);
     io_uring_sqe_set_data(sqe, &p);
   };
   auto send = [&](RawPeer& p) {
@@ -211,12 +217,17 @@ void raw_uring_ping_pong(int pairs, long rounds) {
     }
     io_uring_cq_advance(&ring, seen);
   }
-  io_uring_queue_exit(&ring);
 }
 
 void raw_uring(benchmark::State& state, int pairs) {
-  const long rounds = pairs == 1 ? 10'000 : 20;
-  for (auto _ : state) raw_uring_ping_pong(pairs, rounds);
+  const long rounds = rounds_for(pairs);
+  std::vector<SocketPair> sockets(pairs);
+  io_uring ring;
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  if (io_uring_queue_init_params(4096, &ring, &params) < 0) std::abort();
+  for (auto _ : state) raw_uring_ping_pong(ring, sockets, rounds);
+  io_uring_queue_exit(&ring);
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 

@@ -20,6 +20,7 @@ void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index) {
   child->index = index;
   child->job = new TaskJob(loop, frame, frame.promise(), {});
   child->job->watcher = child.get();
+  child->slot = children_.size();
   children_.push_back(std::move(child));
   TaskJob* job = children_.back()->job;
   try {
@@ -73,7 +74,11 @@ void ChildSet::child_finished(JoinWatcher& w) noexcept {
     set.cancel_all();
   }
   job->result_taken = true;  // the outcome was looked at: nothing to report as unhandled
-  std::erase_if(set.children_, [&](const auto& c) { return c.get() == &child; });
+  // Swap-remove: finishing N children costs O(N), not O(N^2). This destroys `child`.
+  const std::size_t slot = child.slot;
+  std::swap(set.children_[slot], set.children_.back());
+  set.children_[slot]->slot = slot;
+  set.children_.pop_back();
   job->drop_handle(false);  // finished: frees the frame
   if (--set.running_ == 0) {
     if (set.deadline_.loop) set.deadline_.loop->remove_timer(set.deadline_);

@@ -23,8 +23,10 @@ class Driver {
   virtual ~Driver() = default;
 
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
-  /// Readiness drivers: an op should try its syscall before being submitted.
-  [[nodiscard]] virtual bool try_first() const noexcept = 0;
+  /// Completes `op` at once if that is possible and cheap: readiness drivers perform the
+  /// syscall unless they know it would block (no readiness since its last EAGAIN); io_uring
+  /// declines. True with `op.result` set, or false: submit it.
+  virtual bool try_now(IoOp& op) noexcept = 0;
 
   /// Starts `op`. Throws std::system_error if the backend refuses it outright.
   virtual void submit(IoOp& op) = 0;

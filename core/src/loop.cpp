@@ -123,7 +123,6 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   c.driver = detail::make_driver(backend_from_environment(options.backend),
                                  {options.io_uring_sq_entries, options.io_uring_cq_entries},
                                  c.inbox->wake_fd());
-  c.io_try_first_ = c.driver->try_first();
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);
   c.now_ = Clock::now();
@@ -339,6 +338,7 @@ LoopCore::~LoopCore() = default;
 void LoopCore::io_submit(IoOp& op) {
   driver->submit(op);
 }
+bool LoopCore::io_try_now(IoOp& op) noexcept { return driver->try_now(op); }
 void LoopCore::io_cancel(IoOp& op) noexcept {
   driver->cancel(op);
 }

@@ -1,7 +1,10 @@
-// The epoll backend: each fd is registered once, edge-triggered, for both directions, the
-// first time an op has to wait on it, and removed when tide closes it. Every op tries its
-// syscall before waiting (see ReadinessDriver), so an edge that arrived while nobody waited is
-// never needed, and a FIN right behind data (no further edge) is still seen.
+// The epoll backend: each fd is registered once, edge-triggered, the first time an op has to
+// wait on it, for the directions ops have waited for (POLLOUT is added by one EPOLL_CTL_MOD
+// the first time a write has to wait: most writes complete at once, and watching POLLOUT
+// everywhere would report an edge each time a peer reads). It is removed when tide closes the
+// fd. Every op tries its syscall before waiting unless an EAGAIN since the last edge says it
+// would fail (see ReadinessDriver), so an edge that arrived while nobody waited is never
+// needed, and a FIN right behind data (no further edge) is still seen.
 #include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -69,18 +72,22 @@ class EpollDriver final : public ReadinessDriver {
   }
 
  protected:
-  void watch(int fd, FdState& s) override {
+  void watch(int fd, FdState& s, std::uint32_t events) override {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
+    std::uint32_t mask = EPOLLET;
+    if (events & POLLIN) mask |= EPOLLIN | EPOLLRDHUP | EPOLLPRI;
+    if (events & POLLOUT) mask |= EPOLLOUT;
+    ev.events = mask;
     ev.data.u64 = token(fd, s.generation);
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    const int op = s.registered == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (::epoll_ctl(epfd_, op, fd, &ev) < 0) {
       // EEXIST: registered by a dup of an earlier fd with this number that tide was not told
       // about; take the registration over.
-      if (errno != EEXIST || ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) < 0)
+      if (op != EPOLL_CTL_ADD || errno != EEXIST || ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) < 0)
         throw std::system_error(errno, std::system_category(),
                                 "tide epoll backend: cannot watch fd " + std::to_string(fd));
     }
-    s.registered = ev.events;
+    s.registered = events;
   }
 
   void unwatch(int fd, FdState&) noexcept override {

@@ -61,7 +61,7 @@ class PollDriver final : public ReadinessDriver {
   }
 
  protected:
-  void watch(int, FdState& s) override { s.registered = POLLIN | POLLOUT; }
+  void watch(int, FdState& s, std::uint32_t events) override { s.registered = events; }
   void unwatch(int, FdState&) noexcept override {}
 
  private:

@@ -1,21 +1,86 @@
 #include "io/src/readiness_driver.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <system_error>
 
 namespace tide::detail {
 
+namespace {
+bool is_byte_stream(int fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) return true;
+  if (!S_ISSOCK(st.st_mode)) return false;
+  int type = 0;
+  socklen_t len = sizeof type;
+  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+}  // namespace
+
 void ReadinessDriver::submit(IoOp& op) {
   if (op.fd < 0) {
     throw std::system_error(EBADF, std::system_category(), "tide: submit on a negative fd");
   }
-  if (static_cast<std::size_t>(op.fd) >= fds_.size())
-    fds_.resize(static_cast<std::size_t>(op.fd) + 64);
-  FdState& s = fds_[op.fd];
-  if (s.registered == 0) watch(op.fd, s);  // may throw: nothing is linked yet
+  FdState& s = ensure_state(op.fd);
+  // Only the directions ops wait for are watched: a write usually completes at once, and
+  // watching POLLOUT for every fd would report an edge each time the peer reads.
+  std::uint32_t wanted = 0;
+  if (op.kind == IoOp::Kind::poll) {
+    if (op.poll_events & (POLLIN | POLLPRI | POLLRDHUP)) wanted |= POLLIN;
+    if (op.poll_events & POLLOUT) wanted |= POLLOUT;
+  } else {
+    wanted = op.wants_read() ? POLLIN : POLLOUT;
+  }
+  if ((s.registered & wanted) != wanted) {
+    const bool first = s.registered == 0;
+    watch(op.fd, s, s.registered | wanted);  // may throw: nothing is linked yet
+    if (first) s.stream = is_byte_stream(op.fd);
+  }
   link(op.fd, op);
+}
+
+bool ReadinessDriver::try_now(IoOp& op) noexcept {
+  FdState* s = state_of(op.fd);
+  if (s != nullptr && !(op.wants_read() ? s->maybe_readable : s->maybe_writable)) return false;
+  if (perform(op)) {
+    if (s != nullptr) note_transfer(*s, op);
+    return true;
+  }
+  if (s == nullptr) {
+    try {
+      s = &ensure_state(op.fd);
+    } catch (...) {
+      return false;  // out of memory: the flag is only an optimisation
+    }
+  }
+  (op.wants_read() ? s->maybe_readable : s->maybe_writable) = false;
+  return false;
+}
+
+void ReadinessDriver::note_transfer(FdState& s, const IoOp& op) noexcept {
+  if (!s.stream || op.result < 0) return;
+  std::size_t asked = 0;
+  switch (op.kind) {
+    case IoOp::Kind::read:
+    case IoOp::Kind::recv:
+    case IoOp::Kind::write:
+    case IoOp::Kind::send:
+      asked = op.length;
+      break;
+    case IoOp::Kind::readv:
+    case IoOp::Kind::writev:
+      for (std::size_t i = 0; i < op.length; ++i) asked += static_cast<const iovec*>(op.buffer)[i].iov_len;
+      break;
+    default:
+      return;
+  }
+  if (static_cast<std::size_t>(op.result) < asked)
+    (op.wants_read() ? s.maybe_readable : s.maybe_writable) = false;
 }
 
 void ReadinessDriver::link(int fd, IoOp& op) {
@@ -79,6 +144,7 @@ void ReadinessDriver::forget_fd(int fd) noexcept {
     complete(*s->head, -EBADF);
   if (s->registered) unwatch(fd, *s);
   s->registered = 0;
+  s->maybe_readable = s->maybe_writable = true;  // the number's next file is unknown
   ++s->generation;
 }
 
@@ -88,6 +154,8 @@ void ReadinessDriver::dispatch(int fd, std::uint32_t revents, std::uint32_t gene
   const bool failed = revents & (POLLERR | POLLHUP | POLLNVAL);
   bool read_ready = failed || (revents & (POLLIN | POLLPRI | POLLRDHUP));
   bool write_ready = failed || (revents & POLLOUT);
+  if (read_ready) s->maybe_readable = true;
+  if (write_ready) s->maybe_writable = true;
   for (IoOp* op = s->head; op != nullptr;) {
     IoOp* next = op->next;
     if (op->kind == IoOp::Kind::poll) {
@@ -98,9 +166,11 @@ void ReadinessDriver::dispatch(int fd, std::uint32_t revents, std::uint32_t gene
       // Once a syscall in one direction would block, the others in it would too.
       if (ready) {
         if (perform(*op)) {
+          note_transfer(*s, *op);
           complete(*op, op->result);
         } else {
           ready = false;
+          (op->wants_read() ? s->maybe_readable : s->maybe_writable) = false;
         }
       }
     }

@@ -57,7 +57,7 @@ class UringDriver final : public Driver {
   ~UringDriver() override { io_uring_queue_exit(&ring_); }
 
   [[nodiscard]] std::string_view name() const noexcept override { return "io_uring"; }
-  [[nodiscard]] bool try_first() const noexcept override { return false; }
+  bool try_now(IoOp&) noexcept override { return false; }
   [[nodiscard]] int pollable_fd() const noexcept override { return ring_fd_; }
   [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
 
@@ -101,6 +101,7 @@ class UringDriver final : public Driver {
 
   void forget_fd(int fd) noexcept override {
     if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size()) return;
+    if (by_fd_[fd] == nullptr) return;  // nothing in flight on it: no syscall
     for (IoOp* op = by_fd_[fd]; op != nullptr; op = op->next) {
       op->progress = fd_closed;
       cancel(*op);

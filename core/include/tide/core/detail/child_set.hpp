@@ -102,7 +102,8 @@ class ChildSet {
   struct Child : JoinWatcher {
     ChildSet* set = nullptr;
     TaskJob* job = nullptr;
-    std::size_t index = 0;
+    std::size_t index = 0;  // the caller's number for it (argument position)
+    std::size_t slot = 0;   // position in children_, for O(1) removal
   };
   struct Deadline : TimerNode {
     ChildSet* set = nullptr;

@@ -58,8 +58,8 @@ class LoopCore {
   }
 
   // ---- I/O (through the driver) ----------------------------------------------------------
-  /// Readiness drivers complete an op faster by trying the syscall before waiting.
-  [[nodiscard]] bool io_try_first() const noexcept { return io_try_first_; }
+  /// Completes `op` without waiting if the driver can (see Driver::try_now).
+  bool io_try_now(IoOp& op) noexcept;
   void io_submit(IoOp& op);
   /// Cancels a submitted op; its completion (with -ECANCELED or its real result) follows.
   void io_cancel(IoOp& op) noexcept;
@@ -92,7 +92,6 @@ class LoopCore {
   Clock::time_point now_ = Clock::now();
 
   std::unique_ptr<Driver> driver;
-  bool io_try_first_ = true;
   std::shared_ptr<Inbox> inbox;
   std::unique_ptr<ThreadPool> pool;
   std::size_t pool_size = 0;

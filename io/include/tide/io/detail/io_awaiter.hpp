@@ -38,7 +38,7 @@ class IoAwaiter : private tide::detail::Waiter, private IoOp {
       op().result = -EBADF;
       return true;
     }
-    return loop_->io_try_first() && tide::detail::perform(op());
+    return loop_->io_try_now(op());
   }
 
   template <tide::detail::TidePromise P>
