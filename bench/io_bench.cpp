@@ -16,14 +16,15 @@
 
 namespace {
 
-constexpr std::size_t message = 64;      // bytes per ping
+constexpr std::size_t message = 64;        // bytes per ping
 constexpr std::size_t read_buffer = 4096;  // what a server reads into, on both sides
 constexpr std::size_t bulk_chunk = 64 * 1024;
 
 struct SocketPair {
   SocketPair() {
     int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+      std::abort();
     a = tide::io::Fd(fds[0]);
     b = tide::io::Fd(fds[1]);
   }
@@ -42,7 +43,8 @@ tide::Task<void> echo(int fd, long rounds) {
   std::array<std::byte, read_buffer> buf{};
   for (long i = 0; i < rounds; ++i) {
     std::size_t got = 0;
-    while (got < message) got += co_await tide::io::recv(fd, buf);
+    while (got < message)
+      got += co_await tide::io::recv(fd, buf);
     co_await tide::io::send(fd, std::span(buf).first(message));
   }
 }
@@ -52,7 +54,8 @@ tide::Task<void> ping(int fd, long rounds) {
   for (long i = 0; i < rounds; ++i) {
     co_await tide::io::send(fd, std::span(buf).first(message));
     std::size_t got = 0;
-    while (got < message) got += co_await tide::io::recv(fd, buf);
+    while (got < message)
+      got += co_await tide::io::recv(fd, buf);
   }
 }
 
@@ -67,13 +70,16 @@ tide::Task<void> ping_pong(std::vector<SocketPair>& sockets, long rounds) {
 }
 
 // Sockets and loop are set up once; an iteration is `rounds` round trips on every pair.
-long rounds_for(int pairs) { return pairs == 1 ? 10'000 : 100; }
+long rounds_for(int pairs) {
+  return pairs == 1 ? 10'000 : 100;
+}
 
 void tide_ping_pong(benchmark::State& state, tide::Backend backend, int pairs) {
   const long rounds = rounds_for(pairs);
   std::vector<SocketPair> sockets(pairs);
   tide::Loop loop(options_for(backend));
-  for (auto _ : state) loop.run_until_complete(ping_pong(sockets, rounds));
+  for (auto _ : state)
+    loop.run_until_complete(ping_pong(sockets, rounds));
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 
@@ -85,19 +91,22 @@ tide::Task<void> bulk(long chunks) {
   auto reader = tide::spawn([](int fd, long total) -> tide::Task<void> {
     std::vector<std::byte> buf(bulk_chunk);
     long left = total;
-    while (left > 0) left -= static_cast<long>(co_await tide::io::read(fd, buf));
+    while (left > 0)
+      left -= static_cast<long>(co_await tide::io::read(fd, buf));
   }(s.b.get(), chunks * static_cast<long>(bulk_chunk)));
   std::vector<std::byte> data(bulk_chunk, std::byte{7});
   for (long i = 0; i < chunks; ++i) {
     std::span<const std::byte> left(data);
-    while (!left.empty()) left = left.subspan(co_await tide::io::write(s.a.get(), left));
+    while (!left.empty())
+      left = left.subspan(co_await tide::io::write(s.a.get(), left));
   }
   co_await reader;
 }
 
 void tide_bulk(benchmark::State& state, tide::Backend backend) {
   const long chunks = 2'000;
-  for (auto _ : state) tide::run(bulk(chunks), options_for(backend));
+  for (auto _ : state)
+    tide::run(bulk(chunks), options_for(backend));
   state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
 }
 
@@ -116,7 +125,8 @@ void raw_epoll_ping_pong(int ep, std::vector<RawPeer>& peers, long rounds) {
   for (auto& p : peers) {
     p.rounds_left = rounds;
     p.got = 0;
-    if (p.pinger) [[maybe_unused]] auto n = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
+    if (p.pinger) [[maybe_unused]]
+      auto n = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
   }
   long active = static_cast<long>(peers.size());
   std::array<epoll_event, 256> events;
@@ -131,7 +141,8 @@ void raw_epoll_ping_pong(int ep, std::vector<RawPeer>& peers, long rounds) {
       p.got = 0;
       if (--p.rounds_left == 0) {
         --active;
-        if (!p.pinger) [[maybe_unused]] auto w = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
+        if (!p.pinger) [[maybe_unused]]
+          auto w = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
         continue;
       }
       [[maybe_unused]] auto w = ::send(p.fd, p.buf.data(), message, MSG_NOSIGNAL);
@@ -155,7 +166,8 @@ void raw_epoll(benchmark::State& state, int pairs) {
     ev.data.ptr = &p;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev);
   }
-  for (auto _ : state) raw_epoll_ping_pong(ep, peers, rounds);
+  for (auto _ : state)
+    raw_epoll_ping_pong(ep, peers, rounds);
   ::close(ep);
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
@@ -226,7 +238,8 @@ void raw_uring(benchmark::State& state, int pairs) {
   io_uring_params params{};
   params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   if (io_uring_queue_init_params(4096, &ring, &params) < 0) std::abort();
-  for (auto _ : state) raw_uring_ping_pong(ring, sockets, rounds);
+  for (auto _ : state)
+    raw_uring_ping_pong(ring, sockets, rounds);
   io_uring_queue_exit(&ring);
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
@@ -269,23 +282,60 @@ void raw_epoll_bulk(long chunks) {
 
 void raw_epoll_bulk_bench(benchmark::State& state) {
   const long chunks = 2'000;
-  for (auto _ : state) raw_epoll_bulk(chunks);
+  for (auto _ : state)
+    raw_epoll_bulk(chunks);
   state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
 }
 
 }  // namespace
 
-BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongUring_tide, tide::Backend::IoUring, 1)->Name("BM_PingPongUring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(raw_uring, BM_PingPongUring_raw, 1)->Name("BM_PingPongUring_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongEpoll_tide, tide::Backend::Epoll, 1)->Name("BM_PingPongEpoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(raw_epoll, BM_PingPongEpoll_raw, 1)->Name("BM_PingPongEpoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongPoll_tide, tide::Backend::Poll, 1)->Name("BM_PingPongPoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Uring_tide, tide::Backend::IoUring, 1000)->Name("BM_Pairs1000Uring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(raw_uring, BM_Pairs1000Uring_raw, 1000)->Name("BM_Pairs1000Uring_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Epoll_tide, tide::Backend::Epoll, 1000)->Name("BM_Pairs1000Epoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(raw_epoll, BM_Pairs1000Epoll_raw, 1000)->Name("BM_Pairs1000Epoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_bulk, BM_BulkUring_tide, tide::Backend::IoUring)->Name("BM_BulkUring_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(tide_bulk, BM_BulkEpoll_tide, tide::Backend::Epoll)->Name("BM_BulkEpoll_tide")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(raw_epoll_bulk_bench)->Name("BM_BulkEpoll_raw")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongUring_tide, tide::Backend::IoUring, 1)
+    ->Name("BM_PingPongUring_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_uring, BM_PingPongUring_raw, 1)
+    ->Name("BM_PingPongUring_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongEpoll_tide, tide::Backend::Epoll, 1)
+    ->Name("BM_PingPongEpoll_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll, BM_PingPongEpoll_raw, 1)
+    ->Name("BM_PingPongEpoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_PingPongPoll_tide, tide::Backend::Poll, 1)
+    ->Name("BM_PingPongPoll_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Uring_tide, tide::Backend::IoUring, 1000)
+    ->Name("BM_Pairs1000Uring_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_uring, BM_Pairs1000Uring_raw, 1000)
+    ->Name("BM_Pairs1000Uring_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Epoll_tide, tide::Backend::Epoll, 1000)
+    ->Name("BM_Pairs1000Epoll_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll, BM_Pairs1000Epoll_raw, 1000)
+    ->Name("BM_Pairs1000Epoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_bulk, BM_BulkUring_tide, tide::Backend::IoUring)
+    ->Name("BM_BulkUring_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_bulk, BM_BulkEpoll_tide, tide::Backend::Epoll)
+    ->Name("BM_BulkEpoll_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(raw_epoll_bulk_bench)
+    ->Name("BM_BulkEpoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -338,7 +338,9 @@ LoopCore::~LoopCore() = default;
 void LoopCore::io_submit(IoOp& op) {
   driver->submit(op);
 }
-bool LoopCore::io_try_now(IoOp& op) noexcept { return driver->try_now(op); }
+bool LoopCore::io_try_now(IoOp& op) noexcept {
+  return driver->try_now(op);
+}
 void LoopCore::io_cancel(IoOp& op) noexcept {
   driver->cancel(op);
 }

@@ -133,16 +133,9 @@ class CallRef {
   CallRef(CallRef&& other) noexcept : call_(std::exchange(other.call_, nullptr)) {}
   CallRef& operator=(CallRef&&) = delete;
   ~CallRef() {
-    if (call_) {
-      call_->drop();
-      call_->release();
-    }
+    if (call_) call_->drop();  // consumes the reference
   }
-  void operator()() noexcept {
-    PoolCall* call = std::exchange(call_, nullptr);
-    call->execute();
-    call->release();
-  }
+  void operator()() noexcept { std::exchange(call_, nullptr)->execute(); }  // consumes it
 
  private:
   PoolCall* call_;
@@ -156,7 +149,10 @@ void submit_pool_call(ThreadPool& pool, PoolCall& call) {
 
 void PoolCall::execute() noexcept {
   int expected = queued;
-  if (!stage_.compare_exchange_strong(expected, running, std::memory_order_acq_rel)) return;
+  if (!stage_.compare_exchange_strong(expected, running, std::memory_order_acq_rel)) {
+    release();  // withdrawn by its awaiter
+    return;
+  }
   invoke();
   stage_.store(done, std::memory_order_release);
   stage_.notify_all();
@@ -167,6 +163,8 @@ void PoolCall::drop() noexcept {
   int expected = queued;
   if (stage_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel))
     post_completion();
+  else
+    release();
 }
 
 bool PoolCall::withdraw() noexcept {
@@ -197,8 +195,12 @@ void PoolCall::post_completion() noexcept {
       if (call->awaiter) call->on_done(*call);
     }
   };
+  Completion completion(this);
+  // The queue's reference goes first, so the last one is always dropped on the loop thread:
+  // the result (or exception) is destroyed where it was consumed, never on a worker.
+  release();
   try {
-    inbox->post(Completion(this));
+    inbox->post(std::move(completion));
   } catch (...) {
     // LoopClosed: the loop is gone, and with it the awaiter. Nothing waits for this result.
   }

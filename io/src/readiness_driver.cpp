@@ -74,7 +74,8 @@ void ReadinessDriver::note_transfer(FdState& s, const IoOp& op) noexcept {
       break;
     case IoOp::Kind::readv:
     case IoOp::Kind::writev:
-      for (std::size_t i = 0; i < op.length; ++i) asked += static_cast<const iovec*>(op.buffer)[i].iov_len;
+      for (std::size_t i = 0; i < op.length; ++i)
+        asked += static_cast<const iovec*>(op.buffer)[i].iov_len;
       break;
     default:
       return;

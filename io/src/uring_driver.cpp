@@ -42,7 +42,9 @@ constexpr std::uint64_t kind_mask = 3;
 constexpr std::uint64_t address_mask = 0x0000'ffff'ffff'fffcULL;
 constexpr int generation_shift = 48;
 
-IoOp* op_of(std::uint64_t data) noexcept { return reinterpret_cast<IoOp*>(data & address_mask); }
+IoOp* op_of(std::uint64_t data) noexcept {
+  return reinterpret_cast<IoOp*>(data & address_mask);
+}
 
 // The op's fd was closed by tide while the op was in flight (parity with the readiness
 // drivers, which complete such ops with EBADF).
@@ -64,7 +66,8 @@ class UringDriver final : public Driver {
   void submit(IoOp& op) override {
     io_uring_sqe* sqe = get_sqe();
     prepare(sqe, op);
-    op.tag = (next_generation_++ << generation_shift) | reinterpret_cast<std::uint64_t>(&op) | op_kind;
+    op.tag =
+        (next_generation_++ << generation_shift) | reinterpret_cast<std::uint64_t>(&op) | op_kind;
     io_uring_sqe_set_data64(sqe, op.tag);
     op.in_flight = true;
     op.cqe_seen = false;
@@ -133,7 +136,8 @@ class UringDriver final : public Driver {
   void setup(const DriverOptions& options) {
     if (options.io_uring_sq_entries == 0)
       throw std::invalid_argument("tide::Loop::Options::io_uring_sq_entries must be at least 1");
-    if (options.io_uring_cq_entries != 0 && options.io_uring_cq_entries < options.io_uring_sq_entries)
+    if (options.io_uring_cq_entries != 0 &&
+        options.io_uring_cq_entries < options.io_uring_sq_entries)
       throw std::invalid_argument("tide::Loop::Options::io_uring_cq_entries (" +
                                   std::to_string(options.io_uring_cq_entries) +
                                   ") must be 0 or at least io_uring_sq_entries (" +
@@ -167,15 +171,18 @@ class UringDriver final : public Driver {
     std::string why = "io_uring_setup failed for " + std::to_string(options.io_uring_sq_entries) +
                       " submission entries";
     if (r == -ENOSYS) why += " (this kernel has no io_uring)";
-    if (r == -EPERM) why += " (forbidden: a seccomp filter, or the kernel.io_uring_disabled sysctl)";
+    if (r == -EPERM)
+      why += " (forbidden: a seccomp filter, or the kernel.io_uring_disabled sysctl)";
     throw std::system_error(-r, std::system_category(), "tide io_uring backend: " + why);
   }
 
   void enable() {
     if (enabled_) return;
     // Direct syscall: liburing 2.3's shared library does not export io_uring_enable_rings.
-    if (::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
-      throw std::system_error(errno, std::system_category(), "tide io_uring backend: enabling the ring");
+    if (::syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) <
+        0)
+      throw std::system_error(errno, std::system_category(),
+                              "tide io_uring backend: enabling the ring");
     enabled_ = true;
     // Saves the kernel a file lookup on every io_uring_enter (registered per thread).
     io_uring_register_ring_fd(&ring_);
@@ -198,7 +205,8 @@ class UringDriver final : public Driver {
         io_uring_get_events(&ring_);
         reap();
       } else if (r < 0) {
-        throw std::system_error(-r, std::system_category(), "tide io_uring backend: io_uring_submit");
+        throw std::system_error(-r, std::system_category(),
+                                "tide io_uring backend: io_uring_submit");
       }
     }
   }
@@ -224,10 +232,12 @@ class UringDriver final : public Driver {
         io_uring_prep_write(sqe, op.fd, op.buffer, static_cast<unsigned>(op.length), -1);
         break;
       case Kind::readv:
-        io_uring_prep_readv(sqe, op.fd, static_cast<const iovec*>(op.buffer), static_cast<unsigned>(op.length), -1);
+        io_uring_prep_readv(sqe, op.fd, static_cast<const iovec*>(op.buffer),
+                            static_cast<unsigned>(op.length), -1);
         break;
       case Kind::writev:
-        io_uring_prep_writev(sqe, op.fd, static_cast<const iovec*>(op.buffer), static_cast<unsigned>(op.length), -1);
+        io_uring_prep_writev(sqe, op.fd, static_cast<const iovec*>(op.buffer),
+                             static_cast<unsigned>(op.length), -1);
         break;
       case Kind::recv:
         io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, op.flags);
@@ -236,7 +246,8 @@ class UringDriver final : public Driver {
         io_uring_prep_send(sqe, op.fd, op.buffer, op.length, op.flags | MSG_NOSIGNAL);
         break;
       case Kind::recvmsg:
-        io_uring_prep_recvmsg(sqe, op.fd, static_cast<msghdr*>(op.buffer), static_cast<unsigned>(op.flags));
+        io_uring_prep_recvmsg(sqe, op.fd, static_cast<msghdr*>(op.buffer),
+                              static_cast<unsigned>(op.flags));
         break;
       case Kind::sendmsg:
         io_uring_prep_sendmsg(sqe, op.fd, static_cast<const msghdr*>(op.buffer),
@@ -247,7 +258,8 @@ class UringDriver final : public Driver {
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
         break;
       case Kind::connect:
-        io_uring_prep_connect(sqe, op.fd, static_cast<const sockaddr*>(op.buffer), static_cast<socklen_t>(op.length));
+        io_uring_prep_connect(sqe, op.fd, static_cast<const sockaddr*>(op.buffer),
+                              static_cast<socklen_t>(op.length));
         break;
       case Kind::poll:
         io_uring_prep_poll_add(sqe, op.fd, op.poll_events);
@@ -338,7 +350,8 @@ class UringDriver final : public Driver {
 
   // Per-fd lists of in-flight ops, so forget_fd can cancel them.
   void link(IoOp& op) {
-    if (static_cast<std::size_t>(op.fd) >= by_fd_.size()) by_fd_.resize(static_cast<std::size_t>(op.fd) + 64, nullptr);
+    if (static_cast<std::size_t>(op.fd) >= by_fd_.size())
+      by_fd_.resize(static_cast<std::size_t>(op.fd) + 64, nullptr);
     IoOp*& head = by_fd_[op.fd];
     op.prev = nullptr;
     op.next = head;

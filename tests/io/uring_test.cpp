@@ -52,8 +52,10 @@ TEST(IoUring, TenThousandOperationsInOneTickThroughAnEightEntryRing) {
         Pipe pipe;  // 10,000 bytes fit in a pipe's 64 KiB
         int done = 0, wrong = 0;
         std::vector<tide::JoinHandle<void>> writers;
-        for (int i = 0; i < 10'000; ++i) writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
-        for (auto& w : writers) co_await w;  // all of them submitted in the same iteration
+        for (int i = 0; i < 10'000; ++i)
+          writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
+        for (auto& w : writers)
+          co_await w;  // all of them submitted in the same iteration
         EXPECT_EQ(done, 10'000);
         EXPECT_EQ(wrong, 0);
         std::vector<std::byte> all(10'000);
@@ -69,8 +71,10 @@ TEST(IoUring, FiveThousandCompletionsAtOnceThroughASixteenEntryCompletionRing) {
         Pipe pipe;
         int done = 0, wrong = 0;
         std::vector<tide::JoinHandle<void>> writers;
-        for (int i = 0; i < 5'000; ++i) writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
-        for (auto& w : writers) co_await w;
+        for (int i = 0; i < 5'000; ++i)
+          writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
+        for (auto& w : writers)
+          co_await w;
         EXPECT_EQ(done, 5'000);  // each completion delivered, and exactly once
         EXPECT_EQ(wrong, 0);
       },
@@ -89,7 +93,7 @@ TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
             std::array<std::byte, 8> buf{};
             co_return co_await p.read(buf);
           }(pipe));
-          if (i % 3 == 0) co_await tide::yield_now();  // sometimes in flight, sometimes not yet
+          if (i % 3 == 0) co_await tide::yield_now();    // sometimes in flight, sometimes not yet
           if (i % 7 == 0) co_await pipe.write_all("z");  // sometimes completing as it is cancelled
           reader.cancel();
           try {
@@ -106,7 +110,8 @@ TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
         pipe.close_write();
         std::array<std::byte, 4096> rest{};
         std::size_t left = 0;
-        while (std::size_t n = co_await pipe.read(rest)) left += n;
+        while (std::size_t n = co_await pipe.read(rest))
+          left += n;
         EXPECT_EQ(left + bytes_read, std::size_t{(10'000 + 6) / 7});
       },
       uring_options(64));
@@ -129,7 +134,8 @@ TEST(IoUring, CompletionRingSmallerThanTheSubmissionRingIsRejectedClearly) {
     tide::Loop loop(uring_options(64, 16));
     ADD_FAILURE() << "accepted";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("io_uring_cq_entries (16)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("io_uring_cq_entries (16)"), std::string::npos)
+        << e.what();
   }
 }
 

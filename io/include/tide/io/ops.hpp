@@ -37,7 +37,7 @@ namespace tide::io {
 
 /// recv(2) on a socket: bytes received, 0 once the peer shut down its side.
 [[nodiscard]] inline detail::IoResult<std::size_t> recv(int fd, std::span<std::byte> buffer,
-                                                       int flags = 0) noexcept {
+                                                        int flags = 0) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::recv;
   op.fd = fd;
@@ -50,7 +50,7 @@ namespace tide::io {
 /// send(2) on a socket (MSG_NOSIGNAL is always added: a closed peer gives EPIPE, never
 /// SIGPIPE): bytes sent, possibly fewer than given.
 [[nodiscard]] inline detail::IoResult<std::size_t> send(int fd, std::span<const std::byte> data,
-                                                       int flags = 0) noexcept {
+                                                        int flags = 0) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::send;
   op.fd = fd;
@@ -61,7 +61,8 @@ namespace tide::io {
 }
 
 /// recvmsg(2) into `*message` (which, with its buffers, must outlive the operation).
-[[nodiscard]] inline detail::IoResult<std::size_t> recvmsg(int fd, msghdr& message, int flags = 0) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> recvmsg(int fd, msghdr& message,
+                                                           int flags = 0) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::recvmsg;
   op.fd = fd;
@@ -71,7 +72,8 @@ namespace tide::io {
 }
 
 /// sendmsg(2) of `message` (MSG_NOSIGNAL added).
-[[nodiscard]] inline detail::IoResult<std::size_t> sendmsg(int fd, const msghdr& message, int flags = 0) noexcept {
+[[nodiscard]] inline detail::IoResult<std::size_t> sendmsg(int fd, const msghdr& message,
+                                                           int flags = 0) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::sendmsg;
   op.fd = fd;
@@ -84,7 +86,7 @@ namespace tide::io {
 /// owned by the returned Fd. `address` (may be null) receives the peer's address.
 /// Awaiting it yields an int fd; wrap it in an Fd at once.
 [[nodiscard]] inline detail::IoResult<int> accept(int fd, sockaddr* address = nullptr,
-                                                 socklen_t* address_length = nullptr) noexcept {
+                                                  socklen_t* address_length = nullptr) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::accept;
   op.fd = fd;
@@ -94,7 +96,8 @@ namespace tide::io {
 }
 
 /// connect(2) of a non-blocking socket; completes once connected (or failed).
-[[nodiscard]] inline detail::IoResult<int> connect(int fd, const sockaddr* address, socklen_t length) noexcept {
+[[nodiscard]] inline detail::IoResult<int> connect(int fd, const sockaddr* address,
+                                                   socklen_t length) noexcept {
   detail::IoOp op;
   op.kind = detail::IoOp::Kind::connect;
   op.fd = fd;

@@ -29,8 +29,10 @@ class PoolCall {
   }
 
   /// Worker side: runs the call unless it was withdrawn, then posts the completion back.
+  /// Consumes the queue's reference.
   void execute() noexcept;
-  /// Pool shutting down before the call ran: the awaiter is told so.
+  /// Pool shutting down before the call ran: the awaiter is told so. Consumes the queue's
+  /// reference.
   void drop() noexcept;
   /// Loop side: withdraw a call that has not started. False if it already runs (or ran).
   bool withdraw() noexcept;
@@ -51,7 +53,7 @@ class PoolCall {
   virtual void invoke() noexcept = 0;  // runs the callable, stores its result or exception
 
  private:
-  void post_completion() noexcept;
+  void post_completion() noexcept;  // consumes the queue's reference
 
   std::atomic<int> refs_{1};
   std::atomic<int> stage_{queued};
