@@ -11,6 +11,7 @@
 #include <tide/core/run.hpp>
 #include <tide/core/spawn.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -151,20 +152,13 @@ TEST(Sleep, HugeAndZeroDelaysNeitherFireEarlyNorSpin) {
 
 TEST(Sleep, CancellingASleepingTaskWakesItWithCancelled) {
   tide::testing::run_clean([]() -> Task<void> {
-    bool cancelled = false;
-    auto sleeper = tide::spawn([](bool& c) -> Task<void> {
-      try {
-        co_await tide::sleep_for(1h);
-      } catch (const tide::Cancelled&) {
-        c = true;
-        throw;
-      }
-    }(cancelled));
+    int cancelled = 0;
+    auto sleeper = tide::spawn(tide::testing::sleep_until_cancelled(cancelled));
     co_await tide::yield_now();  // let it start sleeping
     EXPECT_EQ(tide::Loop::current().stats().timers, 1u);
     sleeper.cancel();
     EXPECT_THROW(co_await sleeper, tide::Cancelled);
-    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(cancelled, 1);
     EXPECT_EQ(tide::Loop::current().stats().timers, 0u);
   });
 }

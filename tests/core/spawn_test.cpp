@@ -10,6 +10,7 @@
 #include <tide/core/run.hpp>
 #include <tide/core/sleep.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -18,14 +19,9 @@ using namespace std::chrono_literals;
 using tide::Loop;
 using tide::Task;
 
-Task<int> value_after(std::chrono::milliseconds d, int v) {
-  co_await tide::sleep_for(d);
-  co_return v;
-}
-
 TEST(JoinHandle, AwaitReturnsTheTasksValue) {
   tide::testing::run_clean([]() -> Task<void> {
-    auto h = tide::spawn(value_after(1ms, 9));
+    auto h = tide::spawn(tide::testing::value_after(1ms, 9));
     EXPECT_FALSE(h.done());
     EXPECT_EQ(co_await h, 9);
     EXPECT_TRUE(h.done());
@@ -53,7 +49,7 @@ TEST(JoinHandle, AwaitingAFinishedTaskDoesNotSuspend) {
 
 TEST(JoinHandle, AwaitingTwiceFailsLoudly) {
   tide::testing::run_clean([]() -> Task<void> {
-    auto h = tide::spawn(value_after(0ms, 1));
+    auto h = tide::spawn(tide::testing::value_after(0ms, 1));
     EXPECT_EQ(co_await h, 1);
     EXPECT_THROW(co_await h, tide::UsageError);
     tide::JoinHandle<int> empty;
@@ -63,20 +59,13 @@ TEST(JoinHandle, AwaitingTwiceFailsLoudly) {
 
 TEST(JoinHandle, DestroyingTheHandleCancelsTheTask) {
   tide::testing::run_clean([]() -> Task<void> {
-    bool cancelled = false;
+    int cancelled = 0;
     {
-      auto h = tide::spawn([](bool& c) -> Task<void> {
-        try {
-          co_await tide::sleep_for(1h);
-        } catch (const tide::Cancelled&) {
-          c = true;
-          throw;
-        }
-      }(cancelled));
+      auto h = tide::spawn(tide::testing::sleep_until_cancelled(cancelled));
       co_await tide::yield_now();
     }
     co_await tide::sleep_for(1ms);
-    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(cancelled, 1);
   });
 }
 
@@ -142,7 +131,7 @@ TEST(JoinHandle, CancellingTheAwaiterCancelsTheAwaitedTaskAndWaitsForIt) {
     bool inner_cleaned_up = false;
     auto outer = tide::spawn([](bool& cleaned) -> Task<void> {
       auto inner = tide::spawn([](bool& c) -> Task<void> {
-        bool cancelled = false;
+        int cancelled = 0;
         try {
           co_await tide::sleep_for(1h);
         } catch (const tide::Cancelled&) {
@@ -165,7 +154,7 @@ TEST(JoinHandle, CancellingTheAwaiterCancelsTheAwaitedTaskAndWaitsForIt) {
 
 TEST(JoinHandle, ResultOfAnUnfinishedTaskIsAUsageError) {
   Loop loop;
-  auto h = loop.spawn(value_after(1h, 1));
+  auto h = loop.spawn(tide::testing::value_after(1h, 1));
   EXPECT_THROW(h.result(), tide::UsageError);
   h.cancel();
   loop.run();
@@ -179,7 +168,7 @@ TEST(JoinHandle, SpawningAnEmptyTaskFailsLoudly) {
 }
 
 TEST(Run, ReturnsTheValue) {
-  EXPECT_EQ(tide::run(value_after(1ms, 5)), 5);
+  EXPECT_EQ(tide::run(tide::testing::value_after(1ms, 5)), 5);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <tide/core/run.hpp>
 #include <tide/core/sleep.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -37,14 +38,7 @@ TEST(TaskGroup, FirstFailureCancelsSiblingsAndIsRethrown) {
     int cancelled = 0;
     tide::TaskGroup group;
     for (int i = 0; i < 3; ++i)
-      group.spawn([](int& c) -> Task<void> {
-        try {
-          co_await tide::sleep_for(1h);
-        } catch (const tide::Cancelled&) {
-          ++c;
-          throw;
-        }
-      }(cancelled));
+      group.spawn(tide::testing::sleep_until_cancelled(cancelled));
     group.spawn([]() -> Task<void> {
       co_await tide::sleep_for(1ms);
       throw std::runtime_error("child failed");
@@ -65,14 +59,7 @@ TEST(TaskGroup, CancellingTheJoinerCancelsAllChildren) {
     auto parent = tide::spawn([](int& c) -> Task<void> {
       tide::TaskGroup group;
       for (int i = 0; i < 4; ++i)
-        group.spawn([](int& n) -> Task<void> {
-          try {
-            co_await tide::sleep_for(1h);
-          } catch (const tide::Cancelled&) {
-            ++n;
-            throw;
-          }
-        }(c));
+        group.spawn(tide::testing::sleep_until_cancelled(c));
       co_await group.join();
     }(cancelled));
     co_await tide::sleep_for(1ms);
@@ -91,21 +78,14 @@ TEST(TaskGroup, JoinOfAnEmptyGroupReturnsAtOnce) {
 
 TEST(TaskGroup, DestroyingAnUnjoinedGroupCancelsItsChildren) {
   tide::testing::run_clean([]() -> Task<void> {
-    bool cancelled = false;
+    int cancelled = 0;
     {
       tide::TaskGroup group;
-      group.spawn([](bool& c) -> Task<void> {
-        try {
-          co_await tide::sleep_for(1h);
-        } catch (const tide::Cancelled&) {
-          c = true;
-          throw;
-        }
-      }(cancelled));
+      group.spawn(tide::testing::sleep_until_cancelled(cancelled));
       co_await tide::yield_now();
     }
     co_await tide::sleep_for(1ms);
-    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(cancelled, 1);
   });
 }
 

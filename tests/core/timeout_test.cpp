@@ -9,6 +9,7 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -16,30 +17,18 @@ namespace {
 using namespace std::chrono_literals;
 using tide::Task;
 
-Task<int> number_after(std::chrono::milliseconds d, int v) {
-  co_await tide::sleep_for(d);
-  co_return v;
-}
-
 TEST(Timeout, ReturnsTheResultWhenInTime) {
-  tide::testing::run_clean(
-      []() -> Task<void> { EXPECT_EQ(co_await tide::timeout(1s, number_after(1ms, 4)), 4); });
+  tide::testing::run_clean([]() -> Task<void> {
+    EXPECT_EQ(co_await tide::timeout(1s, tide::testing::value_after(1ms, 4)), 4);
+  });
 }
 
 TEST(Timeout, RaisesTimeoutErrorAndCancelsTheOperation) {
   tide::testing::run_clean([]() -> Task<void> {
-    bool cancelled = false;
-    auto slow = [](bool& c) -> Task<int> {
-      try {
-        co_await tide::sleep_for(1h);
-      } catch (const tide::Cancelled&) {
-        c = true;
-        throw;
-      }
-      co_return 0;
-    };
-    EXPECT_THROW(co_await tide::timeout(5ms, slow(cancelled)), tide::TimeoutError);
-    EXPECT_TRUE(cancelled);
+    int cancelled = 0;
+    EXPECT_THROW(co_await tide::timeout(5ms, tide::testing::sleep_until_cancelled(cancelled)),
+                 tide::TimeoutError);
+    EXPECT_EQ(cancelled, 1);
   });
 }
 

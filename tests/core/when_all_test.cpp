@@ -11,17 +11,13 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using tide::Task;
-
-Task<int> number_after(std::chrono::milliseconds d, int v) {
-  co_await tide::sleep_for(d);
-  co_return v;
-}
 
 Task<std::string> text_after(std::chrono::milliseconds d, std::string s) {
   co_await tide::sleep_for(d);
@@ -30,8 +26,8 @@ Task<std::string> text_after(std::chrono::milliseconds d, std::string s) {
 
 TEST(WhenAll, ReturnsEveryResultInArgumentOrder) {
   tide::testing::run_clean([]() -> Task<void> {
-    auto [a, b, c] =
-        co_await tide::when_all(number_after(3ms, 1), text_after(1ms, "two"), tide::sleep_for(2ms));
+    auto [a, b, c] = co_await tide::when_all(tide::testing::value_after(3ms, 1),
+                                             text_after(1ms, "two"), tide::sleep_for(2ms));
     EXPECT_EQ(a, 1);
     EXPECT_EQ(b, "two");
     (void)c;
@@ -43,7 +39,7 @@ TEST(WhenAll, RunsConcurrently) {
     auto start = std::chrono::steady_clock::now();
     std::vector<Task<int>> tasks;
     for (int i = 0; i < 50; ++i)
-      tasks.push_back(number_after(20ms, i));
+      tasks.push_back(tide::testing::value_after(20ms, i));
     auto results = co_await tide::when_all(std::move(tasks));
     EXPECT_EQ(results.size(), 50u);
     for (std::size_t i = 0; i < results.size(); ++i)
@@ -55,22 +51,15 @@ TEST(WhenAll, RunsConcurrently) {
 
 TEST(WhenAll, FirstFailureCancelsTheOthersAndIsRethrown) {
   tide::testing::run_clean([]() -> Task<void> {
-    bool slow_cancelled = false;
-    auto slow = [](bool& c) -> Task<int> {
-      try {
-        co_await tide::sleep_for(1h);
-      } catch (const tide::Cancelled&) {
-        c = true;
-        throw;
-      }
-      co_return 0;
-    };
+    int slow_cancelled = 0;
     auto failing = []() -> Task<int> {
       co_await tide::sleep_for(1ms);
       throw std::invalid_argument("bad");
     };
-    EXPECT_THROW(co_await tide::when_all(slow(slow_cancelled), failing()), std::invalid_argument);
-    EXPECT_TRUE(slow_cancelled);
+    EXPECT_THROW(
+        co_await tide::when_all(tide::testing::sleep_until_cancelled(slow_cancelled), failing()),
+        std::invalid_argument);
+    EXPECT_EQ(slow_cancelled, 1);
   });
 }
 

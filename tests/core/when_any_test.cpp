@@ -11,6 +11,7 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 
+#include "tasks.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -18,15 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 using tide::Task;
 
-Task<int> number_after(std::chrono::milliseconds d, int v) {
-  co_await tide::sleep_for(d);
-  co_return v;
-}
-
 TEST(WhenAny, FirstToCompleteWinsAndTheRestAreCancelled) {
   tide::testing::run_clean([]() -> Task<void> {
-    auto result =
-        co_await tide::when_any(number_after(1h, 1), number_after(1ms, 2), tide::sleep_for(1h));
+    auto result = co_await tide::when_any(tide::testing::value_after(1h, 1),
+                                          tide::testing::value_after(1ms, 2), tide::sleep_for(1h));
     EXPECT_EQ(result.index(), 1u);
     EXPECT_EQ(std::get<1>(result), 2);
   });
@@ -35,9 +31,9 @@ TEST(WhenAny, FirstToCompleteWinsAndTheRestAreCancelled) {
 TEST(WhenAny, VectorFormReturnsIndexAndValue) {
   tide::testing::run_clean([]() -> Task<void> {
     std::vector<Task<int>> tasks;
-    tasks.push_back(number_after(50ms, 10));
-    tasks.push_back(number_after(1ms, 11));
-    tasks.push_back(number_after(1h, 12));
+    tasks.push_back(tide::testing::value_after(50ms, 10));
+    tasks.push_back(tide::testing::value_after(1ms, 11));
+    tasks.push_back(tide::testing::value_after(1h, 12));
     auto [index, value] = co_await tide::when_any(std::move(tasks));
     EXPECT_EQ(index, 1u);
     EXPECT_EQ(value, 11);
@@ -50,7 +46,8 @@ TEST(WhenAny, AWinningFailureIsRethrown) {
       co_await tide::sleep_for(1ms);
       throw std::runtime_error("first and failed");
     };
-    EXPECT_THROW(co_await tide::when_any(failing(), number_after(1h, 0)), std::runtime_error);
+    EXPECT_THROW(co_await tide::when_any(failing(), tide::testing::value_after(1h, 0)),
+                 std::runtime_error);
   });
 }
 
