@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #if __has_include(<valgrind/memcheck.h>)
@@ -160,6 +161,7 @@ class UringDriver final : public Driver {
       r = io_uring_queue_init_params(options.io_uring_sq_entries, &ring_, &params);
       if (r == 0) {
         features_ = params.features;
+        require_opcodes();
         // R_DISABLED: the submitter task is fixed when the ring is enabled, which happens on
         // the thread that first runs the loop (it may not be the one that built it).
         enabled_ = (flags & IORING_SETUP_R_DISABLED) == 0;
@@ -174,6 +176,35 @@ class UringDriver final : public Driver {
     if (r == -EPERM)
       why += " (forbidden: a seccomp filter, or the kernel.io_uring_disabled sysctl)";
     throw std::system_error(-r, std::system_category(), "tide io_uring backend: " + why);
+  }
+
+  // tide prepares these opcodes; a kernel that lacks one (io_uring before 5.6, say) cannot
+  // run the loop on io_uring, and `Auto` then chooses epoll.
+  void require_opcodes() {
+    static constexpr std::pair<int, const char*> needed[] = {
+        {IORING_OP_READ, "READ"},         {IORING_OP_WRITE, "WRITE"},
+        {IORING_OP_READV, "READV"},       {IORING_OP_WRITEV, "WRITEV"},
+        {IORING_OP_RECV, "RECV"},         {IORING_OP_SEND, "SEND"},
+        {IORING_OP_RECVMSG, "RECVMSG"},   {IORING_OP_SENDMSG, "SENDMSG"},
+        {IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_CONNECT, "CONNECT"},
+        {IORING_OP_POLL_ADD, "POLL_ADD"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
+    };
+    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(io_uring_get_probe_ring(&ring_),
+                                                                    io_uring_free_probe);
+    std::string missing;
+    if (!probe) {
+      missing = "(the kernel cannot be probed)";
+    } else {
+      for (auto [opcode, name] : needed)
+        if (!io_uring_opcode_supported(probe.get(), opcode)) missing += std::string(" ") + name;
+    }
+    // Without NODROP a full completion ring loses completions; tide never may.
+    if (!(features_ & IORING_FEAT_NODROP)) missing += " FEAT_NODROP";
+    if (!missing.empty()) {
+      io_uring_queue_exit(&ring_);
+      throw std::system_error(ENOSYS, std::system_category(),
+                              "tide io_uring backend: this kernel lacks io_uring features tide needs:" + missing);
+    }
   }
 
   void enable() {
