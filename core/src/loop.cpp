@@ -230,6 +230,8 @@ bool Loop::alive() const noexcept {
 
 bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   auto& c = *core_;
+  if (c.runner == std::thread::id{}) c.runner = std::this_thread::get_id();
+  c.check_thread("run");
   detail::LoopCore* outer = t_running;
   c.running = true;
   t_running = &c;
@@ -407,6 +409,15 @@ void LoopCore::report_unhandled(std::exception_ptr error, const Job& job) noexce
 
 void LoopCore::post(Callback fn) {
   inbox->post(std::move(fn));
+}
+
+void LoopCore::check_thread([[maybe_unused]] const char* what) const {
+#ifndef NDEBUG
+  if (runner != std::thread::id{} && runner != std::this_thread::get_id())
+    throw UsageError(std::string("tide::Loop::") + what +
+                     ": called from a thread that does not run this loop (loops are not "
+                     "thread-safe; use Loop::post or a Loop::Remote to reach it)");
+#endif
 }
 
 ThreadPool& LoopCore::thread_pool() {

@@ -11,6 +11,7 @@ TaskJob::TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& pr
 }
 
 void TaskJob::start() {
+  loop->check_thread("spawn");
   promise_->job = this;
   loop->adopt(*this);
   try {

@@ -95,3 +95,27 @@ TEST(Post, RemoteStopStopsRunFromAnotherThread) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Post, SpawningFromAForeignThreadIsReportedInDebugBuilds) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "debug builds only";
+#else
+  tide::Loop loop;
+  loop.run_once(std::chrono::milliseconds(0));  // binds the loop to this thread
+  bool threw = false;
+  std::thread other([&] {
+    try {
+      auto h = loop.spawn([]() -> tide::Task<void> { co_return; }());
+      h.detach();
+    } catch (const tide::UsageError& e) {
+      threw = std::string(e.what()).find("spawn") != std::string::npos;
+    }
+  });
+  other.join();
+  EXPECT_TRUE(threw);
+#endif
+}
+
+}  // namespace

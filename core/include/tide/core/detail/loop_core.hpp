@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <tide/core/detail/callback.hpp>
@@ -81,6 +82,10 @@ class LoopCore {
   void hold() noexcept { ++holds; }
   void unhold() noexcept { --holds; }
 
+  /// Debug builds of tide: throws UsageError naming `what` when called from another thread
+  /// than the one running the loop (a loop is bound to a thread when it first runs).
+  void check_thread(const char* what) const;
+
   /// Posts from any thread; throws LoopClosed once the loop is gone.
   void post(Callback fn);
 
@@ -105,6 +110,7 @@ class LoopCore {
   bool stopping = false;  // stop() was called; run() returns after this iteration
   bool closing = false;   // the destructor is tearing the loop down
   std::uint64_t iterations = 0;
+  std::thread::id runner;        // the thread that ran the loop first (default: not yet run)
   unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
   std::vector<Callback> posted;  // the batch of posted callbacks being run (kept for capacity)
 };
