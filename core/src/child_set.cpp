@@ -24,11 +24,9 @@ void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index) {
   children_.push_back(std::move(child));
   TaskJob* job = children_.back()->job;
   try {
-    job->start();
+    job->start();  // frees the job if it throws
   } catch (...) {
     children_.pop_back();
-    job->watcher = nullptr;
-    job->drop_handle(false);
     throw;
   }
   ++running_;

@@ -2,6 +2,8 @@
 
 #include <tide/core/detail/loop_core.hpp>
 
+#include <utility>
+
 namespace tide::detail {
 
 TaskJob::TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& promise,
@@ -11,13 +13,20 @@ TaskJob::TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& pr
 }
 
 void TaskJob::start() {
-  loop->check_thread("spawn");
-  promise_->job = this;
-  loop->adopt(*this);
   try {
-    loop->schedule(frame_);
+    loop->check_thread("spawn");
+    promise_->job = this;
+    loop->adopt(*this);
+    try {
+      loop->schedule(frame_);
+    } catch (...) {
+      loop->release(*this);
+      throw;
+    }
   } catch (...) {
-    loop->release(*this);
+    // Never started: nobody else knows this job, so it goes now, frame and all.
+    std::exchange(frame_, {}).destroy();
+    delete this;
     throw;
   }
 }

@@ -189,8 +189,8 @@ class UringDriver final : public Driver {
         {IORING_OP_ACCEPT, "ACCEPT"},     {IORING_OP_CONNECT, "CONNECT"},
         {IORING_OP_POLL_ADD, "POLL_ADD"}, {IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL"},
     };
-    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(io_uring_get_probe_ring(&ring_),
-                                                                    io_uring_free_probe);
+    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(
+        io_uring_get_probe_ring(&ring_), io_uring_free_probe);
     std::string missing;
     if (!probe) {
       missing = "(the kernel cannot be probed)";
@@ -202,8 +202,9 @@ class UringDriver final : public Driver {
     if (!(features_ & IORING_FEAT_NODROP)) missing += " FEAT_NODROP";
     if (!missing.empty()) {
       io_uring_queue_exit(&ring_);
-      throw std::system_error(ENOSYS, std::system_category(),
-                              "tide io_uring backend: this kernel lacks io_uring features tide needs:" + missing);
+      throw std::system_error(
+          ENOSYS, std::system_category(),
+          "tide io_uring backend: this kernel lacks io_uring features tide needs:" + missing);
     }
   }
 

@@ -21,7 +21,8 @@ class TaskJob final : public Job {
   TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& promise,
           std::string job_name) noexcept;
 
-  /// Links the job into its loop and queues the root frame to run.
+  /// Links the job into its loop and queues the root frame to run. If it throws, the job
+  /// (frame included) is freed.
   void start();
   void root_finished() noexcept override;
   void destroy_frames() noexcept override;
