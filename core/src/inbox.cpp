@@ -55,14 +55,7 @@ void Inbox::release_remote() noexcept {
 }
 
 bool Inbox::spin_for_post() const noexcept {
-  const auto until = std::chrono::steady_clock::now() + spin_before_sleep;
-  do {
-    for (int i = 0; i < 64; ++i) {
-      if (has_items_.load(std::memory_order_acquire)) return true;
-      cpu_relax();
-    }
-  } while (std::chrono::steady_clock::now() < until);
-  return false;
+  return spin_until([this] { return has_items_.load(std::memory_order_acquire); });
 }
 
 bool Inbox::prepare_to_sleep() {

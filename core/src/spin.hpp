@@ -18,4 +18,18 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// Spins for at most `spin_before_sleep` until `ready()`; returns whether it became true.
+/// The clock is read once per 64 checks, so the check itself stays the hot part.
+template <class Ready>
+bool spin_until(Ready ready) noexcept {
+  const auto until = std::chrono::steady_clock::now() + spin_before_sleep;
+  do {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
 }  // namespace tide::detail

@@ -45,13 +45,7 @@ struct ThreadPool::State {
   }
 
   void spin_for_work() const noexcept {
-    const auto until = std::chrono::steady_clock::now() + detail::spin_before_sleep;
-    do {
-      for (int i = 0; i < 64; ++i) {
-        if (queued.load(std::memory_order_relaxed) > 0) return;
-        detail::cpu_relax();
-      }
-    } while (std::chrono::steady_clock::now() < until);
+    detail::spin_until([this] { return queued.load(std::memory_order_relaxed) > 0; });
   }
 
   const std::size_t max_threads;
