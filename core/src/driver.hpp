@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 
 #include <tide/core/detail/io_op.hpp>
@@ -44,6 +46,27 @@ class Driver {
   /// delivers the completions. Returns early on a signal.
   virtual void wait(std::optional<std::chrono::nanoseconds> timeout) = 0;
 
+  /// What this backend offers beyond one-shot operations (probed from the running kernel).
+  struct Caps {
+    bool multishot_accept = false;  // IoOp::Kind::accept_multishot
+    bool multishot_recv = false;    // IoOp::Kind::recv_multishot and the buffer-group calls
+  };
+  [[nodiscard]] virtual Caps caps() const noexcept { return {}; }
+  /// Lends the kernel `count` buffers of `size` bytes starting at `base` (buffer i at
+  /// base + i * size) as a provided-buffer group; returns the group's id. A completion of a
+  /// recv_multishot op takes one of them, which stays the caller's until `recycle_buffer`.
+  /// Only when caps().multishot_recv. Throws std::system_error.
+  virtual std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size) {
+    (void)base, (void)count, (void)size;
+    throw std::logic_error("tide: this backend has no provided buffers");
+  }
+  /// Gives buffer `id` of `group` back to the kernel.
+  virtual void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept {
+    (void)group, (void)id;
+  }
+  /// Takes the group back; no op may be using it any more.
+  virtual void remove_buffer_group(std::uint16_t group) noexcept { (void)group; }
+
   /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop).
   [[nodiscard]] virtual int pollable_fd() const noexcept = 0;
   /// Ops submitted and not yet completed.
@@ -54,6 +77,7 @@ class Driver {
 struct DriverOptions {
   unsigned io_uring_sq_entries = 256;
   unsigned io_uring_cq_entries = 0;  // 0: the kernel's default (twice the SQ)
+  bool io_uring_multishot = true;    // offer multishot ops where the kernel has them
 };
 
 /// Creates the driver for `requested` (Auto: io_uring if usable, else epoll). `wake_fd` is an

@@ -21,6 +21,8 @@ bool IoOp::wants_read() const noexcept {
     case Kind::recv:
     case Kind::recvmsg:
     case Kind::accept:
+    case Kind::accept_multishot:
+    case Kind::recv_multishot:
       return true;
     case Kind::poll:
       return (poll_events & (POLLIN | POLLPRI | POLLRDHUP)) != 0;
@@ -90,6 +92,9 @@ long syscall_once(IoOp& op) noexcept {
       }
       return p.revents;
     }
+    case IoOp::Kind::accept_multishot:
+    case IoOp::Kind::recv_multishot:
+      break;  // no single syscall: only completion backends run these
   }
   errno = EINVAL;
   return -1;
@@ -131,6 +136,7 @@ std::string describe_op(const IoOp& op) {
       what = "writev to";
       break;
     case IoOp::Kind::recv:
+    case IoOp::Kind::recv_multishot:
       what = "recv from";
       break;
     case IoOp::Kind::send:
@@ -143,6 +149,7 @@ std::string describe_op(const IoOp& op) {
       what = "sendmsg to";
       break;
     case IoOp::Kind::accept:
+    case IoOp::Kind::accept_multishot:
       what = "accept on";
       break;
     case IoOp::Kind::connect:

@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
 
 namespace tide::detail {
@@ -26,6 +27,8 @@ void ReadinessDriver::submit(IoOp& op) {
   if (op.fd < 0) {
     throw std::system_error(EBADF, std::system_category(), "tide: submit on a negative fd");
   }
+  if (op.kind == IoOp::Kind::accept_multishot || op.kind == IoOp::Kind::recv_multishot)
+    throw std::logic_error("tide: multishot operations need a backend whose caps() offer them");
   FdState& s = ensure_state(op.fd);
   // Only the directions ops wait for are watched: a write usually completes at once, and
   // watching POLLOUT for every fd would report an edge each time the peer reads.

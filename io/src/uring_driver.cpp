@@ -10,10 +10,12 @@
 // that merely reuses an old op's memory.
 #include <liburing.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -57,12 +59,74 @@ class UringDriver final : public Driver {
     setup(options);
     arm_wake();
   }
-  ~UringDriver() override { io_uring_queue_exit(&ring_); }
+  ~UringDriver() override {
+    io_uring_queue_exit(&ring_);
+    for (BufferGroup& g : groups_)
+      if (g.ring) ::munmap(g.ring, g.ring_bytes);
+  }
 
   [[nodiscard]] std::string_view name() const noexcept override { return "io_uring"; }
   bool try_now(IoOp&) noexcept override { return false; }
   [[nodiscard]] int pollable_fd() const noexcept override { return ring_fd_; }
   [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
+  [[nodiscard]] Caps caps() const noexcept override { return caps_; }
+
+  std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size) override {
+    if (!caps_.multishot_recv) return Driver::add_buffer_group(base, count, size);
+    if (count == 0 || count > 32768 || size == 0 || size > UINT32_MAX)
+      throw std::invalid_argument(
+          "tide io_uring backend: a buffer group holds 1 to 32768 "
+          "buffers of 1 byte to 4 GiB");
+    std::size_t id = 0;
+    while (id < groups_.size() && groups_[id].ring)
+      ++id;
+    if (id > UINT16_MAX)
+      throw std::system_error(ENOSPC, std::system_category(),
+                              "tide io_uring backend: 65536 buffer groups are in use");
+    BufferGroup g;
+    g.entries = std::bit_ceil(count);
+    g.ring_bytes = g.entries * sizeof(io_uring_buf);
+    void* mem =
+        ::mmap(nullptr, g.ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+      throw std::system_error(errno, std::system_category(),
+                              "tide io_uring backend: mapping a buffer ring");
+    g.ring = static_cast<io_uring_buf_ring*>(mem);
+    g.base = base;
+    g.size = size;
+    io_uring_buf_ring_init(g.ring);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(g.ring);
+    reg.ring_entries = g.entries;
+    reg.bgid = static_cast<std::uint16_t>(id);
+    if (int r = io_uring_register_buf_ring(&ring_, &reg, 0); r < 0) {
+      ::munmap(g.ring, g.ring_bytes);
+      throw std::system_error(-r, std::system_category(),
+                              "tide io_uring backend: registering a buffer ring");
+    }
+    const int mask = io_uring_buf_ring_mask(g.entries);
+    for (unsigned i = 0; i < count; ++i)
+      io_uring_buf_ring_add(g.ring, base + i * size, static_cast<unsigned>(size),
+                            static_cast<unsigned short>(i), mask, static_cast<int>(i));
+    io_uring_buf_ring_advance(g.ring, static_cast<int>(count));
+    if (id == groups_.size()) groups_.emplace_back();
+    groups_[id] = g;
+    return static_cast<std::uint16_t>(id);
+  }
+
+  void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept override {
+    BufferGroup& g = groups_[group];
+    io_uring_buf_ring_add(g.ring, g.base + std::size_t{id} * g.size, static_cast<unsigned>(g.size),
+                          id, io_uring_buf_ring_mask(g.entries), 0);
+    io_uring_buf_ring_advance(g.ring, 1);
+  }
+
+  void remove_buffer_group(std::uint16_t group) noexcept override {
+    BufferGroup& g = groups_[group];
+    io_uring_unregister_buf_ring(&ring_, group);
+    ::munmap(g.ring, g.ring_bytes);
+    g = BufferGroup{};
+  }
 
   void submit(IoOp& op) override {
     io_uring_sqe* sqe = get_sqe();
@@ -71,6 +135,7 @@ class UringDriver final : public Driver {
         (next_generation_++ << generation_shift) | reinterpret_cast<std::uint64_t>(&op) | op_kind;
     io_uring_sqe_set_data64(sqe, op.tag);
     op.in_flight = true;
+    op.buffer_id = -1;
     op.cqe_seen = false;
     op.cancels = 0;
     op.progress = 0;
@@ -161,7 +226,7 @@ class UringDriver final : public Driver {
       r = io_uring_queue_init_params(options.io_uring_sq_entries, &ring_, &params);
       if (r == 0) {
         features_ = params.features;
-        require_opcodes();
+        require_opcodes(options);
         // R_DISABLED: the submitter task is fixed when the ring is enabled, which happens on
         // the thread that first runs the loop (it may not be the one that built it).
         enabled_ = (flags & IORING_SETUP_R_DISABLED) == 0;
@@ -180,7 +245,7 @@ class UringDriver final : public Driver {
 
   // tide prepares these opcodes; a kernel that lacks one (io_uring before 5.6, say) cannot
   // run the loop on io_uring, and `Auto` then chooses epoll.
-  void require_opcodes() {
+  void require_opcodes(const DriverOptions& options) {
     static constexpr std::pair<int, const char*> needed[] = {
         {IORING_OP_READ, "READ"},         {IORING_OP_WRITE, "WRITE"},
         {IORING_OP_READV, "READV"},       {IORING_OP_WRITEV, "WRITEV"},
@@ -197,6 +262,13 @@ class UringDriver final : public Driver {
     } else {
       for (auto [opcode, name] : needed)
         if (!io_uring_opcode_supported(probe.get(), opcode)) missing += std::string(" ") + name;
+    }
+    // Multishot accept came with 5.19, multishot recv and provided-buffer rings with 6.0; they
+    // share opcodes with the one-shot forms, so the opcodes new in those releases (SOCKET,
+    // SEND_ZC) tell whether the kernel is recent enough.
+    if (probe && options.io_uring_multishot) {
+      caps_.multishot_accept = io_uring_opcode_supported(probe.get(), IORING_OP_SOCKET);
+      caps_.multishot_recv = io_uring_opcode_supported(probe.get(), IORING_OP_SEND_ZC);
     }
     // Without NODROP a full completion ring loses completions; tide never may.
     if (!(features_ & IORING_FEAT_NODROP)) missing += " FEAT_NODROP";
@@ -296,23 +368,40 @@ class UringDriver final : public Driver {
       case Kind::poll:
         io_uring_prep_poll_add(sqe, op.fd, op.poll_events);
         break;
+      case Kind::accept_multishot:
+        io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        break;
+      case Kind::recv_multishot:
+        io_uring_prep_recv_multishot(sqe, op.fd, nullptr, 0, op.flags);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = op.buffer_group;
+        break;
     }
   }
 
+  // Each completion is taken off the ring before it is dispatched: a multishot op's callback
+  // may call back into the driver (cancel), which may flush and reap again; the nested reap
+  // then goes on with the next completion, in order.
   void reap() {
     for (;;) {
-      unsigned head, seen = 0;
       io_uring_cqe* cqe;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        ++seen;
-        dispatch(*cqe);
+      while (io_uring_peek_cqe_nowait(cqe)) {
+        const io_uring_cqe copy = *cqe;
+        io_uring_cqe_seen(&ring_, cqe);
+        dispatch(copy);
       }
-      io_uring_cq_advance(&ring_, seen);
       // Completions the kernel kept aside while the ring was full (IORING_FEAT_NODROP) are
       // flushed into the ring by asking for events again.
       if (!io_uring_cq_has_overflow(&ring_)) return;
       io_uring_get_events(&ring_);
     }
+  }
+  // io_uring_peek_cqe may enter the kernel; this only looks at the ring.
+  bool io_uring_peek_cqe_nowait(io_uring_cqe*& cqe) noexcept {
+    const unsigned head = *ring_.cq.khead;
+    if (head == io_uring_smp_load_acquire(ring_.cq.ktail)) return false;
+    cqe = &ring_.cq.cqes[head & ring_.cq.ring_mask];
+    return true;
   }
 
   void dispatch(const io_uring_cqe& cqe) noexcept {
@@ -333,18 +422,37 @@ class UringDriver final : public Driver {
     if (!op->in_flight || (op->tag & ~kind_mask) != (data & ~kind_mask)) return;  // stale
     if ((data & kind_mask) == cancel_kind) {
       --op->cancels;
-    } else {
-      op->cqe_seen = true;
-      op->result = cqe.res;
-      if (op->result == -ECANCELED && op->progress == fd_closed) op->result = -EBADF;
-      mark_received(*op);
+      if (op->cqe_seen && op->cancels == 0) finish(*op);
+      return;
     }
-    if (op->cqe_seen && op->cancels == 0) finish(*op);
+    op->result = cqe.res;
+    op->buffer_id = (cqe.flags & IORING_CQE_F_BUFFER)
+                        ? static_cast<std::int32_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT)
+                        : -1;
+    if (op->result == -ECANCELED && op->progress == fd_closed) op->result = -EBADF;
+    mark_received(*op);
+    if (cqe.flags & IORING_CQE_F_MORE) {  // one of many: the op stays in flight
+      if (op->on_complete)
+        op->on_complete(*op);
+      else
+        discard(*op);
+      return;
+    }
+    if (!op->on_complete) discard(*op);
+    op->cqe_seen = true;
+    if (op->cancels == 0) finish(*op);
   }
 
-  static void mark_received(const IoOp& op) noexcept {
+  void mark_received(const IoOp& op) const noexcept {
     if (op.result <= 0) return;
     switch (op.kind) {
+      case IoOp::Kind::recv_multishot:
+        if (op.buffer_id >= 0) {
+          const BufferGroup& g = groups_[op.buffer_group];
+          TIDE_MARK_DEFINED(g.base + static_cast<std::size_t>(op.buffer_id) * g.size,
+                            static_cast<std::size_t>(op.result));
+        }
+        break;
       case IoOp::Kind::read:
       case IoOp::Kind::recv:
         TIDE_MARK_DEFINED(op.buffer, static_cast<std::size_t>(op.result));
@@ -362,6 +470,17 @@ class UringDriver final : public Driver {
       default:
         break;
     }
+  }
+
+  // A result nobody will receive (its awaiter is being destroyed) must not leak what it holds.
+  void discard(IoOp& op) noexcept {
+    if (op.result >= 0 &&
+        (op.kind == IoOp::Kind::accept || op.kind == IoOp::Kind::accept_multishot))
+      ::close(static_cast<int>(op.result));
+    if (op.buffer_id >= 0)
+      recycle_buffer(op.buffer_group, static_cast<std::uint16_t>(op.buffer_id));
+    op.result = -ECANCELED;
+    op.buffer_id = -1;
   }
 
   void arm_wake_noexcept() noexcept {
@@ -401,7 +520,18 @@ class UringDriver final : public Driver {
     --pending_;
   }
 
+  // A provided-buffer ring (its memory is tide's: liburing 2.3 cannot set one up).
+  struct BufferGroup {
+    io_uring_buf_ring* ring = nullptr;
+    std::size_t ring_bytes = 0;
+    unsigned entries = 0;
+    std::byte* base = nullptr;
+    std::size_t size = 0;
+  };
+
   io_uring ring_{};
+  Caps caps_;
+  std::vector<BufferGroup> groups_;  // indexed by group id
   int ring_fd_ = -1;
   int wake_fd_;
   unsigned features_ = 0;

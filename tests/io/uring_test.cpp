@@ -3,6 +3,7 @@
 // (in the io_uring pass of the suite) and is skipped in the others.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -12,8 +13,13 @@
 #include <tide/core/run.hpp>
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
+#include <tide/io/acceptor.hpp>
+#include <tide/io/buffer_pool.hpp>
+#include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
+#include <tide/io/receiver.hpp>
 
+#include "sockets.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -161,6 +167,121 @@ TEST(IoUring, RefusedSetupFallsBackOrFailsClearly) {
       EXPECT_NE(what.find("seccomp"), std::string::npos) << what;
     }
   }
+}
+
+// ---- multishot accept and recv ---------------------------------------------------------
+
+tide::Loop::Options multishot_options(bool multishot = true) {
+  tide::Loop::Options options;
+  options.backend = tide::Backend::IoUring;
+  options.io_uring_multishot = multishot;
+  return options;
+}
+
+TEST(IoUring, OneMultishotRecvCarriesAWholeStream) {
+  if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        auto [a, b] = tide::testing::stream_pair();
+        tide::io::BufferPool pool(512, 4096);
+        tide::io::Receiver in(b.get(), pool, 512);  // room to queue everything: no cap stop
+        EXPECT_TRUE(in.multishot());
+        std::string sent(1'000'000, 'x');
+        for (std::size_t i = 0; i < sent.size(); ++i)
+          sent[i] = static_cast<char>(i % 251);
+        auto writer = tide::spawn([](int fd, const std::string& data) -> Task<void> {
+          std::size_t at = 0;
+          while (at < data.size())
+            at += co_await tide::io::send(
+                fd, std::as_bytes(std::span(data.data() + at,
+                                            std::min<std::size_t>(8192, data.size() - at))));
+          ::shutdown(fd, SHUT_WR);
+        }(a.get(), sent));
+        std::string got;
+        for (;;) {
+          tide::io::Chunk c = co_await in.receive();
+          if (c.empty()) break;
+          got += c.text();
+        }
+        co_await writer;
+        EXPECT_TRUE(got == sent);
+        EXPECT_EQ(in.arms(), 1u) << "the multishot recv ended and was re-armed mid-stream";
+      },
+      multishot_options());
+}
+
+// When the kernel ends a multishot operation (IORING_CQE_F_MORE cleared), the next request
+// re-arms it exactly once: at the end of a stream each further receive starts one recv and
+// gets one end-of-stream; after an error, each further accept starts one accept.
+TEST(IoUring, AnEndedMultishotIsReArmedExactlyOncePerRequest) {
+  if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        auto [a, b] = tide::testing::stream_pair();
+        tide::io::BufferPool pool(4, 64);
+        tide::io::Receiver in(b.get(), pool);
+        a.close();
+        for (std::uint64_t i = 1; i <= 5; ++i) {
+          EXPECT_TRUE((co_await in.receive()).empty());
+          EXPECT_EQ(in.arms(), i);
+        }
+        tide::io::Fd not_listening(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+        tide::io::Acceptor acceptor(not_listening.get());
+        EXPECT_TRUE(acceptor.multishot());
+        for (std::uint64_t i = 1; i <= 5; ++i) {
+          EXPECT_THROW((void)co_await acceptor.accept(), std::system_error);
+          EXPECT_EQ(acceptor.arms(), i);
+        }
+      },
+      multishot_options());
+}
+
+// Provided buffers running out ends the multishot recv (ENOBUFS); it is re-armed once a
+// buffer comes back, never in a loop while none is free, and no byte is lost.
+TEST(IoUring, RunningOutOfProvidedBuffersReArmsOnceABufferReturns) {
+  if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        auto [a, b] = tide::testing::stream_pair();
+        tide::io::BufferPool pool(2, 10);
+        tide::io::Receiver in(b.get(), pool, 100);
+        std::string sent;
+        for (int i = 0; i < 100; ++i)
+          sent += static_cast<char>('0' + i % 10);
+        tide::testing::send_blocking(a.get(), sent.data(), sent.size());
+        a.close();
+        std::string got;
+        for (;;) {
+          tide::io::Chunk first = co_await in.receive();
+          if (first.empty()) break;
+          got += first.text();
+          // Hold a buffer while the loop turns: the ring runs dry and the recv ends.
+          for (int i = 0; i < 100; ++i)
+            co_await tide::yield_now();
+          const std::uint64_t arms_while_dry = in.arms();
+          for (int i = 0; i < 100; ++i)
+            co_await tide::yield_now();
+          EXPECT_EQ(in.arms(), arms_while_dry) << "re-armed with no buffer free";
+        }
+        EXPECT_TRUE(got == sent) << got;
+        EXPECT_GE(in.arms(), 2u);
+        EXPECT_LE(in.arms(), 11u);  // at most once per 10-byte chunk, plus the first
+      },
+      multishot_options());
+}
+
+TEST(IoUring, MultishotCanBeSwitchedOff) {
+  if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
+  tide::testing::run_clean(
+      []() -> Task<void> {
+        auto [a, b] = tide::testing::stream_pair();
+        tide::io::BufferPool pool(4, 64);
+        tide::io::Receiver in(b.get(), pool);
+        EXPECT_FALSE(in.multishot());
+        tide::testing::send_blocking(a.get(), "abc", 3);
+        EXPECT_EQ((co_await in.receive()).text(), "abc");
+      },
+      multishot_options(false));
 }
 
 }  // namespace

@@ -13,6 +13,9 @@
 #include <tide/core/timer.hpp>
 #include <tide/core/when_all.hpp>
 #include <tide/core/when_any.hpp>
+#include <tide/io/acceptor.hpp>
+#include <tide/io/buffer_pool.hpp>
 #include <tide/io/fd.hpp>
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
+#include <tide/io/receiver.hpp>

@@ -65,6 +65,9 @@ class Loop {
     /// io_uring: completion ring entries; 0 for twice the submission ring. Completions beyond
     /// it wait in the kernel (IORING_FEAT_NODROP) and are reaped, never lost.
     unsigned io_uring_cq_entries = 0;
+    /// io_uring: use multishot accept and multishot recv into provided buffers where the
+    /// kernel has them (io::Acceptor, io::Receiver). Off: one operation per item, as on epoll.
+    bool io_uring_multishot = true;
   };
 
   /// A copyable, thread-safe handle for posting to a loop from other threads. It may outlive

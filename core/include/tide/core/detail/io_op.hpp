@@ -25,6 +25,11 @@ struct IoOp {
     accept,   // accept4(fd, address, address_length, SOCK_NONBLOCK | SOCK_CLOEXEC)
     connect,  // connect(fd, address, *address_length); result 0 once connected
     poll,     // wait until `poll_events` (POLLIN / POLLOUT / ...) are ready; result = revents
+    // Multishot kinds (only where Driver::caps() offers them): one submission completes many
+    // times. `on_complete` runs once per completion; `in_flight` is still true when more are
+    // coming and false on the last one.
+    accept_multishot,  // one accepted fd per completion
+    recv_multishot,    // one received chunk per completion, in a buffer of `buffer_group`
   };
 
   Kind kind = Kind::read;
@@ -35,6 +40,8 @@ struct IoOp {
   std::size_t length = 0;               // bytes, iovec count, or (connect) the address length
   socklen_t* address_length = nullptr;  // accept: in/out address length (may be null)
   std::uint32_t poll_events = 0;        // poll: the events waited for
+  std::uint16_t buffer_group = 0;       // recv_multishot: the provided-buffer group to fill
+  std::int32_t buffer_id = -1;          // recv_multishot: the buffer a completion filled (or -1)
 
   /// >= 0: bytes transferred, the accepted fd, 0 for connect, revents for poll.
   /// < 0: -errno (-ECANCELED when cancelled before it could complete).
