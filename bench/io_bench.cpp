@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <liburing.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,6 +70,41 @@ tide::Task<void> ping_pong(std::vector<SocketPair>& sockets, long rounds) {
   co_await group.join();
 }
 
+// The same over io::Receiver: on io_uring one multishot recv per socket into a shared
+// provided-buffer ring, and the echo sends straight from the received buffer.
+tide::Task<void> echo_chunks(int fd, tide::io::BufferPool& pool, long rounds) {
+  tide::io::Receiver in(fd, pool);
+  for (long i = 0; i < rounds; ++i) {
+    std::size_t got = 0;
+    while (got < message) {
+      tide::io::Chunk c = co_await in.receive();
+      got += c.size();
+      if (got >= message) co_await tide::io::send(fd, c.bytes());
+    }
+  }
+}
+
+tide::Task<void> ping_chunks(int fd, tide::io::BufferPool& pool, long rounds) {
+  tide::io::Receiver in(fd, pool);
+  std::array<std::byte, message> out{};
+  for (long i = 0; i < rounds; ++i) {
+    co_await tide::io::send(fd, out);
+    std::size_t got = 0;
+    while (got < message)
+      got += (co_await in.receive()).size();
+  }
+}
+
+tide::Task<void> ping_pong_chunks(std::vector<SocketPair>& sockets, long rounds) {
+  tide::io::BufferPool pool(4096, 2048);
+  tide::TaskGroup group;
+  for (auto& s : sockets) {
+    group.spawn(echo_chunks(s.b.get(), pool, rounds));
+    group.spawn(ping_chunks(s.a.get(), pool, rounds));
+  }
+  co_await group.join();
+}
+
 // Sockets and loop are set up once; an iteration is `rounds` round trips on every pair.
 long rounds_for(int pairs) {
   return pairs == 1 ? 10'000 : 100;
@@ -80,6 +116,15 @@ void tide_ping_pong(benchmark::State& state, tide::Backend backend, int pairs) {
   tide::Loop loop(options_for(backend));
   for (auto _ : state)
     loop.run_until_complete(ping_pong(sockets, rounds));
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
+void tide_ping_pong_chunks(benchmark::State& state, tide::Backend backend, int pairs) {
+  const long rounds = rounds_for(pairs);
+  std::vector<SocketPair> sockets(pairs);
+  tide::Loop loop(options_for(backend));
+  for (auto _ : state)
+    loop.run_until_complete(ping_pong_chunks(sockets, rounds));
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 
@@ -244,6 +289,198 @@ void raw_uring(benchmark::State& state, int pairs) {
   state.SetItemsProcessed(state.iterations() * rounds * pairs);
 }
 
+// ---- raw liburing, tuned: multishot recv into a provided-buffer ring, send from the buffer --
+
+struct BufferRing {
+  static constexpr unsigned count = 4096;
+  static constexpr unsigned size = 2048;
+  explicit BufferRing(io_uring& r) : ring(r), memory(std::size_t{count} * size) {
+    void* m = ::mmap(nullptr, count * sizeof(io_uring_buf), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) std::abort();
+    br = static_cast<io_uring_buf_ring*>(m);
+    io_uring_buf_ring_init(br);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(br);
+    reg.ring_entries = count;
+    reg.bgid = 0;
+    if (io_uring_register_buf_ring(&ring, &reg, 0) != 0) std::abort();
+    for (unsigned i = 0; i < count; ++i)
+      add(static_cast<unsigned short>(i), static_cast<int>(i));
+    io_uring_buf_ring_advance(br, count);
+  }
+  ~BufferRing() {
+    io_uring_unregister_buf_ring(&ring, 0);
+    ::munmap(br, count * sizeof(io_uring_buf));
+  }
+  char* buffer(unsigned id) { return memory.data() + std::size_t{id} * size; }
+  void add(unsigned short id, int offset) {
+    io_uring_buf_ring_add(br, buffer(id), size, id, io_uring_buf_ring_mask(count), offset);
+  }
+  void recycle(unsigned short id) {
+    add(id, 0);
+    io_uring_buf_ring_advance(br, 1);
+  }
+  io_uring& ring;
+  std::vector<char> memory;
+  io_uring_buf_ring* br;
+};
+
+void raw_uring_multishot_ping_pong(io_uring& ring, BufferRing& buffers,
+                                   std::vector<SocketPair>& sockets, long rounds) {
+  std::vector<RawPeer> peers;
+  const long pairs = static_cast<long>(sockets.size());
+  peers.reserve(2 * pairs);
+  auto sqe_for = [&] {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    if (!sqe) {
+      io_uring_submit(&ring);
+      sqe = io_uring_get_sqe(&ring);
+    }
+    return sqe;
+  };
+  auto recv = [&](RawPeer& p) {
+    io_uring_sqe* sqe = sqe_for();
+    io_uring_prep_recv_multishot(sqe, p.fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = 0;
+    io_uring_sqe_set_data(sqe, &p);
+  };
+  auto send = [&](RawPeer& p, const char* data) {
+    io_uring_sqe* sqe = sqe_for();
+    io_uring_prep_send(sqe, p.fd, data, message, MSG_NOSIGNAL);
+    io_uring_sqe_set_data(sqe, nullptr);
+  };
+  for (auto& s : sockets) {
+    peers.push_back({s.a.get(), true, rounds});
+    peers.push_back({s.b.get(), false, rounds});
+  }
+  for (auto& p : peers) {
+    if (p.pinger) send(p, p.buf.data());
+    recv(p);
+  }
+  long active = 2L * pairs;
+  std::vector<unsigned short> to_recycle;
+  while (active > 0) {
+    io_uring_submit_and_wait(&ring, 1);
+    unsigned head, seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      auto* p = static_cast<RawPeer*>(io_uring_cqe_get_data(cqe));
+      if (p == nullptr) continue;
+      if (!(cqe->flags & IORING_CQE_F_MORE) && p->rounds_left > 0) recv(*p);
+      if (cqe->res <= 0) continue;
+      auto id = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+      // Recycled after the batch's sends are submitted: they read from these buffers.
+      to_recycle.push_back(id);
+      p->got += static_cast<std::size_t>(cqe->res);
+      if (p->got < message) continue;
+      p->got = 0;
+      if (--p->rounds_left == 0) {
+        --active;
+        if (!p->pinger) send(*p, buffers.buffer(id));
+        continue;
+      }
+      send(*p, p->pinger ? p->buf.data() : buffers.buffer(id));
+    }
+    io_uring_cq_advance(&ring, seen);
+    if (!to_recycle.empty()) {
+      io_uring_submit(&ring);
+      for (auto id : to_recycle)
+        buffers.add(id, 0), io_uring_buf_ring_advance(buffers.br, 1);
+      to_recycle.clear();
+    }
+  }
+  // Stop the multishot recvs (their sockets stay open for the next iteration).
+  for (auto& p : peers) {
+    io_uring_sqe* sqe = sqe_for();
+    io_uring_prep_cancel(sqe, &p, 0);
+    io_uring_sqe_set_data(sqe, nullptr);
+  }
+  io_uring_submit(&ring);
+  long ended = 0;
+  while (ended < 2L * pairs) {
+    io_uring_cqe* c;
+    if (io_uring_wait_cqe(&ring, &c) != 0) std::abort();
+    if (c->user_data != 0 && !(c->flags & IORING_CQE_F_MORE)) ++ended;
+    if (c->user_data != 0 && (c->flags & IORING_CQE_F_BUFFER))
+      buffers.recycle(static_cast<unsigned short>(c->flags >> IORING_CQE_BUFFER_SHIFT));
+    io_uring_cqe_seen(&ring, c);
+  }
+}
+
+void raw_uring_multishot(benchmark::State& state, int pairs) {
+  const long rounds = rounds_for(pairs);
+  std::vector<SocketPair> sockets(pairs);
+  io_uring ring;
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  if (io_uring_queue_init_params(4096, &ring, &params) < 0) std::abort();
+  {
+    BufferRing buffers(ring);
+    for (auto _ : state)
+      raw_uring_multishot_ping_pong(ring, buffers, sockets, rounds);
+  }
+  io_uring_queue_exit(&ring);
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
+// ---- bulk transfer ---------------------------------------------------------------------
+
+void raw_uring_bulk(io_uring& ring, long chunks) {
+  SocketPair s;
+  int one = 1 << 20;
+  ::setsockopt(s.a.get(), SOL_SOCKET, SO_SNDBUF, &one, sizeof one);
+  ::setsockopt(s.b.get(), SOL_SOCKET, SO_RCVBUF, &one, sizeof one);
+  std::vector<char> out(bulk_chunk, 7), in(bulk_chunk);
+  long to_send = chunks * static_cast<long>(bulk_chunk), to_receive = to_send;
+  std::size_t offset = 0;
+  enum : std::uint64_t { reading = 1, writing = 2 };
+  auto read = [&] {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_read(sqe, s.b.get(), in.data(), bulk_chunk, -1);
+    io_uring_sqe_set_data64(sqe, reading);
+  };
+  auto write = [&] {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_write(sqe, s.a.get(), out.data() + offset, bulk_chunk - offset, -1);
+    io_uring_sqe_set_data64(sqe, writing);
+  };
+  read();
+  write();
+  while (to_receive > 0) {
+    io_uring_submit_and_wait(&ring, 1);
+    unsigned head, seen = 0;
+    io_uring_cqe* cqe;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+      ++seen;
+      if (cqe->res <= 0) std::abort();
+      if (cqe->user_data == reading) {
+        to_receive -= cqe->res;
+        if (to_receive > 0) read();
+      } else {
+        offset = (offset + static_cast<std::size_t>(cqe->res)) % bulk_chunk;
+        to_send -= cqe->res;
+        if (to_send > 0) write();
+      }
+    }
+    io_uring_cq_advance(&ring, seen);
+  }
+}
+
+void raw_uring_bulk_bench(benchmark::State& state) {
+  const long chunks = 2'000;
+  io_uring ring;
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  if (io_uring_queue_init_params(64, &ring, &params) < 0) std::abort();
+  for (auto _ : state)
+    raw_uring_bulk(ring, chunks);
+  io_uring_queue_exit(&ring);
+  state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
+}
+
 void raw_epoll_bulk(long chunks) {
   SocketPair s;
   int one = 1 << 20;
@@ -323,6 +560,27 @@ BENCHMARK_CAPTURE(tide_ping_pong, BM_Pairs1000Epoll_tide, tide::Backend::Epoll, 
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(raw_epoll, BM_Pairs1000Epoll_raw, 1000)
     ->Name("BM_Pairs1000Epoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong_chunks, BM_Pairs1000UringMultishot_tide, tide::Backend::IoUring,
+                  1000)
+    ->Name("BM_Pairs1000UringMultishot_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_uring_multishot, BM_Pairs1000UringMultishot_raw, 1000)
+    ->Name("BM_Pairs1000UringMultishot_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_ping_pong_chunks, BM_Pairs1000EpollChunks_tide, tide::Backend::Epoll, 1000)
+    ->Name("BM_Pairs1000EpollChunks_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll, BM_Pairs1000EpollChunks_raw, 1000)
+    ->Name("BM_Pairs1000EpollChunks_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(raw_uring_bulk_bench)
+    ->Name("BM_BulkUring_raw")
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(tide_bulk, BM_BulkUring_tide, tide::Backend::IoUring)

@@ -69,6 +69,9 @@ class Driver {
 
   /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop).
   [[nodiscard]] virtual int pollable_fd() const noexcept = 0;
+  /// Operations are prepared but not yet handed to the kernel (the next `wait` will): a host
+  /// loop must not sleep on `pollable_fd` before that.
+  [[nodiscard]] virtual bool has_unsubmitted() const noexcept { return false; }
   /// Ops submitted and not yet completed.
   [[nodiscard]] virtual std::size_t pending() const noexcept = 0;
 };

@@ -120,10 +120,10 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   ignore_sigpipe();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
-  c.driver = detail::make_driver(backend_from_environment(options.backend),
-                                 {options.io_uring_sq_entries, options.io_uring_cq_entries,
-                                  options.io_uring_multishot},
-                                 c.inbox->wake_fd());
+  c.driver = detail::make_driver(
+      backend_from_environment(options.backend),
+      {options.io_uring_sq_entries, options.io_uring_cq_entries, options.io_uring_multishot},
+      c.inbox->wake_fd());
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);
   c.now_ = Clock::now();
@@ -188,7 +188,14 @@ int Loop::backend_fd() const noexcept {
 
 std::optional<std::chrono::nanoseconds> Loop::next_timeout() const noexcept {
   auto& c = *core_;
-  if (!c.ready.empty()) return std::chrono::nanoseconds::zero();
+  if (!c.ready.empty() || c.driver->has_unsubmitted()) return std::chrono::nanoseconds::zero();
+  // The host is about to sleep on backend_fd(): from now on a post must write the wake-up fd.
+  try {
+    if (!c.host_sleeps && !c.inbox->prepare_to_sleep()) return std::chrono::nanoseconds::zero();
+  } catch (...) {
+    return std::chrono::nanoseconds::zero();  // the lock failed: let the host call run_once
+  }
+  c.host_sleeps = true;
   if (const auto* top = c.timers.top()) {
     auto now = Clock::now();
     if (top->deadline <= now) return std::chrono::nanoseconds::zero();
@@ -245,6 +252,10 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     }
   } leave{c, outer};
   ++c.iterations;
+  if (c.host_sleeps) {
+    c.host_sleeps = false;
+    c.inbox->awake();
+  }
 
   // 1. Wait for I/O: not at all when work is ready, else until the nearest timer (rounded up,
   //    so a timer never fires early and the loop never spins on a sub-resolution remainder).

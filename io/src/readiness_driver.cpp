@@ -66,7 +66,7 @@ bool ReadinessDriver::try_now(IoOp& op) noexcept {
 }
 
 void ReadinessDriver::note_transfer(FdState& s, const IoOp& op) noexcept {
-  if (!s.stream || op.result < 0) return;
+  if (!s.stream || op.result < 0 || s.failed || (op.wants_read() && s.read_closed)) return;
   std::size_t asked = 0;
   switch (op.kind) {
     case IoOp::Kind::read:
@@ -149,6 +149,7 @@ void ReadinessDriver::forget_fd(int fd) noexcept {
   if (s->registered) unwatch(fd, *s);
   s->registered = 0;
   s->maybe_readable = s->maybe_writable = true;  // the number's next file is unknown
+  s->read_closed = s->failed = false;
   ++s->generation;
 }
 
@@ -160,6 +161,8 @@ void ReadinessDriver::dispatch(int fd, std::uint32_t revents, std::uint32_t gene
   bool write_ready = failed || (revents & POLLOUT);
   if (read_ready) s->maybe_readable = true;
   if (write_ready) s->maybe_writable = true;
+  if (revents & (POLLRDHUP | POLLHUP)) s->read_closed = true;
+  if (failed) s->failed = true;
   for (IoOp* op = s->head; op != nullptr;) {
     IoOp* next = op->next;
     if (op->kind == IoOp::Kind::poll) {

@@ -36,6 +36,11 @@ class ReadinessDriver : public Driver {
     // drained it, so it counts as an EAGAIN. Not for datagram sockets, where a short read is
     // one datagram of several. Known once the fd is watched.
     bool stream = false;
+    // The backend reported the peer's shutdown (RDHUP) or a hang-up or error (HUP, ERR). No
+    // further edge will come, so a short transfer no longer means "drained": the next read
+    // must go ahead and see the end of the stream (or the error).
+    bool read_closed = false;
+    bool failed = false;
   };
   static constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 

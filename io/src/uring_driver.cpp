@@ -18,6 +18,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -55,7 +56,7 @@ constexpr std::uint8_t fd_closed = 2;
 
 class UringDriver final : public Driver {
  public:
-  UringDriver(const DriverOptions& options, int wake_fd) : wake_fd_(wake_fd) {
+  UringDriver(const DriverOptions& options, int wake_fd) : options_(options), wake_fd_(wake_fd) {
     setup(options);
     arm_wake();
   }
@@ -67,8 +68,27 @@ class UringDriver final : public Driver {
 
   [[nodiscard]] std::string_view name() const noexcept override { return "io_uring"; }
   bool try_now(IoOp&) noexcept override { return false; }
-  [[nodiscard]] int pollable_fd() const noexcept override { return ring_fd_; }
+  // Under DEFER_TASKRUN completions wait as task work that wakes only a thread inside
+  // io_uring_enter: a host sleeping in poll(2) on the ring fd would not wake (measured here:
+  // it saw the ring readable only when its own timeout expired). So the first request for
+  // the fd, made before the loop first runs, rebuilds the ring without DEFER_TASKRUN.
+  [[nodiscard]] int pollable_fd() const noexcept override {
+    auto& self = const_cast<UringDriver&>(*this);
+    if (defer_taskrun_ && !enabled_ && pending_ == 0 && groups_.empty()) {
+      try {
+        io_uring_queue_exit(&self.ring_);
+        self.setup(options_, /*allow_defer=*/false);
+        self.arm_wake();
+      } catch (...) {
+        std::abort();  // the old ring is gone; a loop without one cannot go on
+      }
+    }
+    return ring_fd_;
+  }
   [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
+  [[nodiscard]] bool has_unsubmitted() const noexcept override {
+    return !enabled_ || io_uring_sq_ready(&ring_) > 0;
+  }
   [[nodiscard]] Caps caps() const noexcept override { return caps_; }
 
   std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size) override {
@@ -199,7 +219,7 @@ class UringDriver final : public Driver {
   }
 
  private:
-  void setup(const DriverOptions& options) {
+  void setup(const DriverOptions& options, bool allow_defer = true) {
     if (options.io_uring_sq_entries == 0)
       throw std::invalid_argument("tide::Loop::Options::io_uring_sq_entries must be at least 1");
     if (options.io_uring_cq_entries != 0 &&
@@ -217,6 +237,7 @@ class UringDriver final : public Driver {
     };
     int r = -EINVAL;
     for (unsigned flags : attempts) {
+      if (!allow_defer && (flags & IORING_SETUP_DEFER_TASKRUN)) continue;
       io_uring_params params{};
       params.flags = flags;
       if (options.io_uring_cq_entries) {
@@ -230,6 +251,7 @@ class UringDriver final : public Driver {
         // R_DISABLED: the submitter task is fixed when the ring is enabled, which happens on
         // the thread that first runs the loop (it may not be the one that built it).
         enabled_ = (flags & IORING_SETUP_R_DISABLED) == 0;
+        defer_taskrun_ = (flags & IORING_SETUP_DEFER_TASKRUN) != 0;
         ring_fd_ = ring_.ring_fd;
         return;
       }
@@ -533,6 +555,8 @@ class UringDriver final : public Driver {
   Caps caps_;
   std::vector<BufferGroup> groups_;  // indexed by group id
   int ring_fd_ = -1;
+  DriverOptions options_;
+  bool defer_taskrun_ = false;
   int wake_fd_;
   unsigned features_ = 0;
   bool enabled_ = false;

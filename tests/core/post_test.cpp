@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -79,6 +81,26 @@ TEST(Post, WakesASleepingLoop) {
     loop.run_once(10s);  // returns as soon as the post wakes it
   poster.join();
   EXPECT_TRUE(posted.load());
+}
+
+// An embedding host sleeps in its own poll(2) on backend_fd() after asking next_timeout():
+// a post from another thread, before or during that sleep, must wake it.
+TEST(Post, WakesAnEmbeddingHostSleepingOnTheBackendFd) {
+  Loop loop;
+  const int host_fd = loop.backend_fd();  // asked before the loop first runs
+  for (int round = 0; round < 200; ++round) {
+    std::atomic<bool> ran{false};
+    auto remote = loop.remote();
+    std::thread poster([&] { remote.post([&] { ran = true; }); });
+    while (!ran) {
+      auto timeout = loop.next_timeout();
+      pollfd p{host_fd, POLLIN, 0};
+      int n = ::poll(&p, 1, timeout ? 0 : 10'000);
+      ASSERT_TRUE(n != 0 || timeout) << "lost wake-up: the host slept 10 s";
+      loop.run_once(std::chrono::nanoseconds::zero());
+    }
+    poster.join();
+  }
 }
 
 TEST(Post, RemoteStopStopsRunFromAnotherThread) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -13,6 +14,7 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
 
+#include "sockets.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -82,6 +84,25 @@ TEST(Readiness, IoOnAClosedFdFailsWithEbadf) {
   tide::testing::run_clean([]() -> Task<void> {
     std::array<std::byte, 4> buf{};
     EXPECT_THROW((void)co_await tide::io::read(-1, buf), std::system_error);
+  });
+}
+
+// Data and the peer's shutdown can arrive as one readiness event (EPOLLIN|EPOLLRDHUP): after
+// the short read that takes the data no further edge comes, so the next read must still run
+// and see the end of the stream instead of waiting forever (MEASURED.md's epoll pitfall).
+TEST(Readiness, EndOfStreamRightBehindDataIsSeen) {
+  tide::testing::run_clean([]() -> Task<void> {
+    auto [a, b] = tide::testing::stream_pair();
+    auto reader = tide::spawn([](int fd) -> Task<std::size_t> {
+      std::array<std::byte, 1024> buf{};
+      std::size_t first = co_await tide::io::recv(fd, buf);  // waits: nothing sent yet
+      std::size_t second = co_await tide::io::recv(fd, buf);
+      co_return first * 1000 + second;
+    }(b.get()));
+    co_await tide::yield_now();  // the reader now waits in the backend
+    EXPECT_EQ(::send(a.get(), "abc", 3, 0), 3);
+    ::shutdown(a.get(), SHUT_WR);
+    EXPECT_EQ(co_await reader, 3000u);  // 3 bytes, then end of stream
   });
 }
 

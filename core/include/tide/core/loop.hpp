@@ -156,9 +156,19 @@ class Loop {
   [[nodiscard]] std::string_view backend_name() const noexcept;
 
   /// For embedding in a host loop: an fd that becomes readable when `run_once(0)` has work.
+  /// The host loop: call `next_timeout()`, sleep until `backend_fd()` is readable or that
+  /// time has passed, call `run_once(0)`, repeat.
+  /// Ask for it before the loop first runs: on io_uring that first request rebuilds the ring
+  /// without DEFER_TASKRUN, under which a thread sleeping in poll(2) on the ring is not woken
+  /// (asked later, the fd is still returned but wake-ups may come late).
+  /// With the poll backend this fd only reports posts from other threads (poll(2) has no fd
+  /// standing for a set of fds): a host embedding it must also poll the loop's I/O fds
+  /// itself or call `run_once(0)` periodically. epoll and io_uring report everything.
   [[nodiscard]] int backend_fd() const noexcept;
   /// For embedding: how long the host may sleep before calling `run_once(0)`: zero when work
   /// is ready, the time to the next timer, or nullopt when only I/O or a post can wake it.
+  /// Call it right before the host sleeps: from then on a post from another thread makes
+  /// `backend_fd()` readable.
   [[nodiscard]] std::optional<std::chrono::nanoseconds> next_timeout() const noexcept;
 
   /// Starts `task` on this loop (it runs from the next iteration). Destroying the returned

@@ -105,6 +105,7 @@ class LoopCore {
   Job* live_head = nullptr;  // doubly linked list of live jobs, newest first
   std::size_t live_jobs = 0;
   std::uint64_t next_job_id = 1;
+  bool host_sleeps = false;  // next_timeout() told an embedding host it may sleep
   std::size_t holds = 0;  // outstanding work outside the loop (see hold())
   bool running = false;   // inside run()/run_once(): re-entry is an error
   bool stopping = false;  // stop() was called; run() returns after this iteration
