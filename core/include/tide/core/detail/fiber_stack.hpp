@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace tide::detail {
+
+/// One fibre stack: [base, base + size) usable, and below it (guarded stacks) one PROT_NONE
+/// page, so running off the end faults instead of corrupting the neighbour.
+struct FiberStack {
+  void* base = nullptr;   // lowest usable address
+  std::size_t size = 0;   // usable bytes
+  std::size_t guard = 0;  // bytes of guard below base (0: unguarded)
+  [[nodiscard]] void* top() const noexcept { return static_cast<char*>(base) + size; }
+};
+
+/// Hands out fibre stacks from mmap: reserved with MAP_NORESERVE (memory is committed only as
+/// the fibre touches it), a guard page below each unless `guarded` is false, and recently
+/// freed stacks kept for reuse. Unlike Boost's protected_fixedsize_stack it never hands out
+/// an unguarded stack by accident: when the kernel refuses the guard (each guarded stack is
+/// two mappings, and vm.max_map_count caps them), `allocate` throws std::system_error naming
+/// that limit. Loop thread only.
+class StackAllocator {
+ public:
+  /// `size` is rounded up to whole pages (at least one).
+  StackAllocator(std::size_t size, bool guarded, std::size_t keep = 64);
+  StackAllocator(const StackAllocator&) = delete;
+  StackAllocator& operator=(const StackAllocator&) = delete;
+  ~StackAllocator();
+
+  [[nodiscard]] FiberStack allocate();
+  void deallocate(const FiberStack& stack) noexcept;
+
+  [[nodiscard]] std::size_t stack_size() const noexcept { return size_; }
+  [[nodiscard]] bool guarded() const noexcept { return guarded_; }
+
+ private:
+  static void unmap(const FiberStack& stack) noexcept;
+
+  std::size_t size_;
+  bool guarded_;
+  std::size_t keep_;
+  std::vector<FiberStack> free_;
+};
+
+}  // namespace tide::detail

@@ -1,0 +1,84 @@
+#include <tide/core/detail/fiber_stack.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+#include <system_error>
+
+namespace tide::detail {
+
+namespace {
+
+std::size_t page_size() noexcept {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+std::string max_map_count() {
+  std::ifstream in("/proc/sys/vm/max_map_count");
+  std::string value;
+  if (!(in >> value)) value = "unknown";
+  return value;
+}
+
+}  // namespace
+
+StackAllocator::StackAllocator(std::size_t size, bool guarded, std::size_t keep)
+    : guarded_(guarded), keep_(keep) {
+  const std::size_t page = page_size();
+  size_ = size == 0 ? page : (size + page - 1) / page * page;
+}
+
+StackAllocator::~StackAllocator() {
+  for (const FiberStack& s : free_)
+    unmap(s);
+}
+
+FiberStack StackAllocator::allocate() {
+  if (!free_.empty()) {
+    FiberStack s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  FiberStack s;
+  s.size = size_;
+  s.guard = guarded_ ? page_size() : 0;
+  void* m = ::mmap(nullptr, s.size + s.guard, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (m == MAP_FAILED)
+    throw std::system_error(errno, std::system_category(),
+                            "tide: cannot map a " + std::to_string(size_) + "-byte fibre stack");
+  if (s.guard != 0 && ::mprotect(m, s.guard, PROT_NONE) != 0) {
+    const int error = errno;
+    ::munmap(m, s.size + s.guard);
+    // mprotect splits the mapping in two; ENOMEM here is the map count limit.
+    throw std::system_error(
+        error, std::system_category(),
+        "tide: cannot place the guard page of a fibre stack (each guarded stack takes two "
+        "memory mappings and vm.max_map_count is " +
+            max_map_count() +
+            "); end some fibres, raise vm.max_map_count, or choose unguarded stacks");
+  }
+  s.base = static_cast<char*>(m) + s.guard;
+  return s;
+}
+
+void StackAllocator::deallocate(const FiberStack& stack) noexcept {
+  if (free_.size() < keep_) {
+    try {
+      free_.push_back(stack);
+      return;
+    } catch (...) {
+    }
+  }
+  unmap(stack);
+}
+
+void StackAllocator::unmap(const FiberStack& stack) noexcept {
+  ::munmap(static_cast<char*>(stack.base) - stack.guard, stack.size + stack.guard);
+}
+
+}  // namespace tide::detail
