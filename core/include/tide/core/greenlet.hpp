@@ -1,0 +1,71 @@
+#pragma once
+
+#include <any>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+
+namespace tide {
+
+/// Thrown into a greenlet that is destroyed while suspended, so its stack unwinds (its
+/// destructors run) before the stack goes away. Not a std::exception, like Cancelled: code
+/// that catches std::exception does not swallow it. A greenlet that lets it escape ends
+/// normally.
+struct GreenletExit {};
+
+/// A stackful coroutine switched explicitly, like Python's greenlet: no loop, no scheduler.
+///
+///     tide::Greenlet* gr2 = nullptr;
+///     tide::Greenlet gr1([&](std::any) -> std::any {
+///       print(12); gr2->switch_to(); print(34); gr2->switch_to(); return {};
+///     });
+///     tide::Greenlet g2([&](std::any) -> std::any {
+///       print(56); gr1.switch_to(); print(78); return {};
+///     });
+///     gr2 = &g2;
+///     gr1.switch_to();   // prints 12 56 34 78
+///
+/// `switch_to(v)` runs the target until it switches elsewhere: a greenlet not started yet
+/// begins with `fn(v)`; a suspended one sees its own pending `switch_to` return `v`. When `fn`
+/// returns, its value goes to the parent (the greenlet that was current at construction, or
+/// the one given); an exception escaping `fn` is rethrown in the parent. Each thread has an
+/// implicit main greenlet (`current()` before any switch).
+/// Stacks: guarded, lazily committed (see detail/fiber_stack.hpp); `stack_size` bytes.
+/// Thread safety: a greenlet belongs to the thread that created it.
+class Greenlet {
+ public:
+  using Function = std::function<std::any(std::any)>;
+  static constexpr std::size_t default_stack_size = 256 * 1024;
+
+  /// `parent` null: the current greenlet.
+  explicit Greenlet(Function fn, Greenlet* parent = nullptr,
+                    std::size_t stack_size = default_stack_size);
+  Greenlet(const Greenlet&) = delete;
+  Greenlet& operator=(const Greenlet&) = delete;
+  /// A suspended greenlet gets GreenletExit thrown in and runs until it ends.
+  ~Greenlet();
+
+  /// Switches to this greenlet passing `value`; returns what the next switch back to the
+  /// caller passes. Throws UsageError for a dead greenlet or one of another thread.
+  std::any switch_to(std::any value = {});
+  /// Switches to this greenlet raising `error` at its suspension point (an unstarted one dies
+  /// at once and the error goes to its parent, as in Python).
+  std::any throw_in(std::exception_ptr error);
+
+  [[nodiscard]] bool started() const noexcept;
+  [[nodiscard]] bool dead() const noexcept;
+  [[nodiscard]] Greenlet* parent() const noexcept;
+  /// The greenlet running on this thread (its main greenlet before any switch).
+  [[nodiscard]] static Greenlet& current();
+
+  struct State;
+
+ private:
+  struct MainTag {};
+  explicit Greenlet(MainTag);
+  friend struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tide

@@ -1,0 +1,126 @@
+// Greenlet: the raw switch primitive, without a loop (the seed's greenlet example and more).
+#include <tide/core/greenlet.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <tide/core/errors.hpp>
+
+namespace {
+
+using tide::Greenlet;
+
+// The seed's gr1/gr2 example: prints 12, 56, 34, 78.
+TEST(Greenlet, SeedExampleSwitchesInTheExactOrder) {
+  std::vector<int> printed;
+  Greenlet* gr2 = nullptr;
+  Greenlet gr1([&](std::any) -> std::any {
+    printed.push_back(12);
+    gr2->switch_to();
+    printed.push_back(34);
+    gr2->switch_to();
+    return {};
+  });
+  Greenlet g2([&](std::any) -> std::any {
+    printed.push_back(56);
+    gr1.switch_to();
+    printed.push_back(78);
+    return {};
+  });
+  gr2 = &g2;
+  gr1.switch_to();
+  EXPECT_EQ(printed, (std::vector<int>{12, 56, 34, 78}));
+  EXPECT_TRUE(g2.dead());
+  EXPECT_FALSE(gr1.dead());  // it switched to gr2 last and was never resumed
+}
+
+TEST(Greenlet, ValuesPassBothWaysAndTheReturnValueGoesToTheParent) {
+  Greenlet doubler([](std::any first) -> std::any {
+    int x = std::any_cast<int>(first);
+    for (int i = 0; i < 3; ++i)
+      x = std::any_cast<int>(Greenlet::current().parent()->switch_to(x * 2));
+    return std::string("done at ") + std::to_string(x);
+  });
+  EXPECT_EQ(std::any_cast<int>(doubler.switch_to(1)), 2);
+  EXPECT_EQ(std::any_cast<int>(doubler.switch_to(5)), 10);
+  EXPECT_EQ(std::any_cast<int>(doubler.switch_to(7)), 14);
+  EXPECT_EQ(std::any_cast<std::string>(doubler.switch_to(9)), "done at 9");
+  EXPECT_TRUE(doubler.dead());
+  EXPECT_THROW(doubler.switch_to(), tide::UsageError);
+}
+
+TEST(Greenlet, AnExceptionEscapingGoesToTheParent) {
+  Greenlet g([](std::any) -> std::any { throw std::runtime_error("boom"); });
+  EXPECT_THROW(g.switch_to(), std::runtime_error);
+  EXPECT_TRUE(g.dead());
+}
+
+TEST(Greenlet, ThrowInRaisesAtTheSuspensionPointAndCanBeCaught) {
+  std::string seen;
+  Greenlet g([&](std::any) -> std::any {
+    try {
+      Greenlet::current().parent()->switch_to();
+    } catch (const std::logic_error& e) {
+      seen = e.what();
+    }
+    return 42;
+  });
+  g.switch_to();
+  EXPECT_EQ(std::any_cast<int>(g.throw_in(std::make_exception_ptr(std::logic_error("in")))), 42);
+  EXPECT_EQ(seen, "in");
+}
+
+TEST(Greenlet, ThrowInAnUnstartedGreenletKillsItAndReachesTheParent) {
+  bool ran = false;
+  Greenlet g([&](std::any) -> std::any {
+    ran = true;
+    return {};
+  });
+  EXPECT_THROW(g.throw_in(std::make_exception_ptr(std::logic_error("x"))), std::logic_error);
+  EXPECT_FALSE(ran);
+  EXPECT_TRUE(g.dead());
+}
+
+struct Counted {
+  explicit Counted(int& n) : n_(n) { ++n_; }
+  ~Counted() { --n_; }
+  int& n_;
+};
+
+TEST(Greenlet, DestroyingASuspendedGreenletUnwindsItsStack) {
+  int live = 0;
+  {
+    Greenlet g([&](std::any) -> std::any {
+      Counted c(live);
+      Greenlet::current().parent()->switch_to();
+      ADD_FAILURE() << "resumed after destruction";
+      return {};
+    });
+    g.switch_to();
+    EXPECT_EQ(live, 1);
+  }
+  EXPECT_EQ(live, 0);
+}
+
+TEST(Greenlet, NestedGreenletsAndDeepRecursionOnTheirStacks) {
+  std::function<int(int)> depth = [&](int n) { return n == 0 ? 0 : 1 + depth(n - 1); };
+  Greenlet outer([&](std::any) -> std::any {
+    Greenlet inner([&](std::any) -> std::any { return depth(1000); });
+    return std::any_cast<int>(inner.switch_to()) + 1;
+  });
+  EXPECT_EQ(std::any_cast<int>(outer.switch_to()), 1001);
+}
+
+TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
+  long sum = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    Greenlet g([](std::any v) -> std::any { return std::any_cast<int>(v) + 1; });
+    sum += std::any_cast<int>(g.switch_to(i));
+  }
+  EXPECT_EQ(sum, 10'000L * 9'999 / 2 + 10'000);
+}
+
+}  // namespace
