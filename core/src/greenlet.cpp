@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <utility>
 
@@ -54,6 +56,8 @@ struct Greenlet::State {
   // left) and TSan's fibre.
   const void* stack_bottom = nullptr;
   std::size_t stack_size = 0;
+  detail::FiberStack stack;  // empty for a thread's main greenlet
+  std::uint64_t id = 0;
   void* tsan_fiber = nullptr;
 
   void enter(State& to);
@@ -81,6 +85,7 @@ struct BoostStack {
   Greenlet::State* state;
   ctx::stack_context allocate() {
     detail::FiberStack s = pool->allocate();
+    state->stack = s;
     state->stack_bottom = s.base;
     state->stack_size = s.size;
     ctx::stack_context sc;
@@ -98,6 +103,7 @@ struct BoostStack {
 };
 
 void start_switch(void** fake_stack, const Greenlet::State& to) {
+  detail::watch_stack(to.stack.base ? &to.stack : nullptr, to.id);
 #ifdef TIDE_ASAN
   __sanitizer_start_switch_fiber(fake_stack, to.stack_bottom, to.stack_size);
 #else
@@ -191,6 +197,8 @@ Greenlet::Greenlet(Function fn, Greenlet* parent, std::size_t stack_size)
   state_->fn = std::move(fn);
   state_->parent = parent ? parent : &current();
   state_->requested_stack = stack_size;
+  static std::atomic<std::uint64_t> next_id{1};
+  state_->id = next_id.fetch_add(1, std::memory_order_relaxed);
 }
 
 Greenlet::~Greenlet() {

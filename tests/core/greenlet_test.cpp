@@ -123,4 +123,23 @@ TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
   EXPECT_EQ(sum, 10'000L * 9'999 / 2 + 10'000);
 }
 
+volatile int recursion_limit = 1 << 30;  // never reached: the stack runs out first
+
+int recurse(int n) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(n);
+  if (n >= recursion_limit) return n;
+  return n + recurse(n + 1) + frame[0];
+}
+
+TEST(GreenletDeathTest, StackOverflowIsReportedWithIdAndSize) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Greenlet g([](std::any) -> std::any { return recurse(0); }, nullptr, 32 * 1024);
+        g.switch_to();
+      },
+      "fibre stack overflow in fibre [0-9]+ \\(stack size 32768 bytes\\)");
+}
+
 }  // namespace

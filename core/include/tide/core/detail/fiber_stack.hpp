@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace tide::detail {
@@ -42,5 +43,11 @@ class StackAllocator {
   std::size_t keep_;
   std::vector<FiberStack> free_;
 };
+
+/// Makes a fault just below the stack that runs on this thread print "tide: fibre stack
+/// overflow" with `id` and the stack's size on stderr, then abort, instead of a bare SIGSEGV.
+/// Sets up (once) a SIGSEGV handler running on an alternate signal stack; faults elsewhere go
+/// to the handler that was there before. `stack` null: a thread's own stack runs.
+void watch_stack(const FiberStack* stack, std::uint64_t id) noexcept;
 
 }  // namespace tide::detail
