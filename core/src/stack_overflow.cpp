@@ -23,7 +23,7 @@ struct Watched {
   std::size_t size = 0;
   std::uint64_t id = 0;
 };
-thread_local Watched t_watched;
+[[gnu::tls_model("initial-exec")]] thread_local Watched t_watched;
 
 struct sigaction previous_handler;
 
@@ -99,6 +99,9 @@ struct AltStack {
 };
 
 void install() noexcept {
+  [[gnu::tls_model("initial-exec")]] thread_local bool installed = false;
+  if (installed) return;
+  installed = true;
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction action {};
