@@ -136,7 +136,7 @@ void finish_switch(void* fake_stack) {
 }  // namespace
 
 // The current greenlet (`this`) hands the thread to `to`; returns once switched back to.
-void Greenlet::State::enter(State& to) {
+[[gnu::always_inline]] inline void Greenlet::State::enter(State& to) {
   t_from = this;
   t_current = to.self;
   void* fake_stack = nullptr;
