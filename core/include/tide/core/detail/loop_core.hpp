@@ -106,10 +106,10 @@ class LoopCore {
   std::size_t live_jobs = 0;
   std::uint64_t next_job_id = 1;
   bool host_sleeps = false;  // next_timeout() told an embedding host it may sleep
-  std::size_t holds = 0;  // outstanding work outside the loop (see hold())
-  bool running = false;   // inside run()/run_once(): re-entry is an error
-  bool stopping = false;  // stop() was called; run() returns after this iteration
-  bool closing = false;   // the destructor is tearing the loop down
+  std::size_t holds = 0;     // outstanding work outside the loop (see hold())
+  bool running = false;      // inside run()/run_once(): re-entry is an error
+  bool stopping = false;     // stop() was called; run() returns after this iteration
+  bool closing = false;      // the destructor is tearing the loop down
   std::uint64_t iterations = 0;
   std::thread::id runner;        // the thread that ran the loop first (default: not yet run)
   unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
