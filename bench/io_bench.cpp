@@ -219,25 +219,27 @@ void raw_epoll(benchmark::State& state, int pairs) {
 
 // ---- raw liburing: recv and send SQEs, one submit_and_wait per round -------------------
 
+// A free SQE, flushing the submission ring first when it is full.
+io_uring_sqe* next_sqe(io_uring& ring) {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+  if (!sqe) {
+    io_uring_submit(&ring);
+    sqe = io_uring_get_sqe(&ring);
+  }
+  return sqe;
+}
+
 void raw_uring_ping_pong(io_uring& ring, std::vector<SocketPair>& sockets, long rounds) {
   std::vector<RawPeer> peers;
   const long pairs = static_cast<long>(sockets.size());
   peers.reserve(2 * pairs);
   auto recv = [&](RawPeer& p) {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    if (!sqe) {
-      io_uring_submit(&ring);
-      sqe = io_uring_get_sqe(&ring);
-    }
+    io_uring_sqe* sqe = next_sqe(ring);
     io_uring_prep_recv(sqe, p.fd, p.buf.data(), read_buffer, 0);
     io_uring_sqe_set_data(sqe, &p);
   };
   auto send = [&](RawPeer& p) {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    if (!sqe) {
-      io_uring_submit(&ring);
-      sqe = io_uring_get_sqe(&ring);
-    }
+    io_uring_sqe* sqe = next_sqe(ring);
     io_uring_prep_send(sqe, p.fd, p.buf.data(), message, MSG_NOSIGNAL);
     io_uring_sqe_set_data(sqe, nullptr);
   };
@@ -331,23 +333,15 @@ void raw_uring_multishot_ping_pong(io_uring& ring, BufferRing& buffers,
   std::vector<RawPeer> peers;
   const long pairs = static_cast<long>(sockets.size());
   peers.reserve(2 * pairs);
-  auto sqe_for = [&] {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    if (!sqe) {
-      io_uring_submit(&ring);
-      sqe = io_uring_get_sqe(&ring);
-    }
-    return sqe;
-  };
   auto recv = [&](RawPeer& p) {
-    io_uring_sqe* sqe = sqe_for();
+    io_uring_sqe* sqe = next_sqe(ring);
     io_uring_prep_recv_multishot(sqe, p.fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = 0;
     io_uring_sqe_set_data(sqe, &p);
   };
   auto send = [&](RawPeer& p, const char* data) {
-    io_uring_sqe* sqe = sqe_for();
+    io_uring_sqe* sqe = next_sqe(ring);
     io_uring_prep_send(sqe, p.fd, data, message, MSG_NOSIGNAL);
     io_uring_sqe_set_data(sqe, nullptr);
   };
@@ -388,13 +382,13 @@ void raw_uring_multishot_ping_pong(io_uring& ring, BufferRing& buffers,
     if (!to_recycle.empty()) {
       io_uring_submit(&ring);
       for (auto id : to_recycle)
-        buffers.add(id, 0), io_uring_buf_ring_advance(buffers.br, 1);
+        buffers.recycle(id);
       to_recycle.clear();
     }
   }
   // Stop the multishot recvs (their sockets stay open for the next iteration).
   for (auto& p : peers) {
-    io_uring_sqe* sqe = sqe_for();
+    io_uring_sqe* sqe = next_sqe(ring);
     io_uring_prep_cancel(sqe, &p, 0);
     io_uring_sqe_set_data(sqe, nullptr);
   }
