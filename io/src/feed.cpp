@@ -51,19 +51,17 @@ Chunk Feed::chunk(const Item& item) const noexcept {
 // ---- requests -------------------------------------------------------------------------------
 
 bool Feed::take_now(Item& item) noexcept {
-  if (!items_.empty() && waiters_head_ == nullptr) {
-    item = items_.front();
-    items_.pop_front();
-    return true;
+  if (waiters_head_) return false;  // earlier requests are served first
+  if (items_.empty()) {
+    // One-shot mode: try the syscall right away (readiness backends do it when it may succeed).
+    if (multishot_ || op_.in_flight || starved_) return false;
+    try {
+      arm();
+    } catch (...) {
+      return false;  // await_suspend arms again and reports the error
+    }
+    if (items_.empty()) return false;
   }
-  // One-shot mode: try the syscall right away (readiness backends do it when it may succeed).
-  if (multishot_ || waiters_head_ || op_.in_flight || starved_) return false;
-  try {
-    if (!arm()) return false;
-  } catch (...) {
-    return false;  // await_suspend arms again and reports the error
-  }
-  if (items_.empty()) return false;
   item = items_.front();
   items_.pop_front();
   return true;

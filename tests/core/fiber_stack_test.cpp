@@ -11,22 +11,14 @@
 #include <system_error>
 #include <vector>
 
+#include "sanitizers.hpp"
+
 namespace {
 
 using tide::detail::FiberStack;
 using tide::detail::StackAllocator;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+using tide::testing::sanitized;
 
 TEST(FiberStack, SizesRoundUpToPagesAndTheWholeStackIsUsable) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));

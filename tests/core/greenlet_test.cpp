@@ -11,21 +11,13 @@
 
 #include <tide/core/errors.hpp>
 
+#include "sanitizers.hpp"
+
 namespace {
 
 using tide::Greenlet;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
+using tide::testing::sanitized;
 
 // The seed's gr1/gr2 example: prints 12, 56, 34, 78.
 TEST(Greenlet, SeedExampleSwitchesInTheExactOrder) {

@@ -21,6 +21,7 @@
 #include <tide/io/receiver.hpp>
 
 #include "sockets.hpp"
+#include "streams.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -29,7 +30,9 @@ using tide::Task;
 using tide::io::BufferPool;
 using tide::io::Chunk;
 using tide::io::Receiver;
+using tide::testing::receive_all;
 using tide::testing::run_clean;
+using tide::testing::send_all;
 
 // A byte pattern that shows any loss, duplication or reordering.
 std::string pattern(std::size_t size) {
@@ -37,25 +40,6 @@ std::string pattern(std::size_t size) {
   for (std::size_t i = 0; i < size; ++i)
     s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
   return s;
-}
-
-Task<void> send_all(int fd, std::string data, std::size_t piece) {
-  std::size_t at = 0;
-  while (at < data.size()) {
-    std::size_t n = std::min(piece, data.size() - at);
-    at += co_await tide::io::send(fd, std::as_bytes(std::span(data.data() + at, n)));
-  }
-  ::shutdown(fd, SHUT_WR);
-}
-
-Task<std::string> receive_all(Receiver& in) {
-  std::string got;
-  for (;;) {
-    Chunk c = co_await in.receive();
-    if (c.empty()) break;
-    got += c.text();
-  }
-  co_return got;
 }
 
 TEST(Receiver, DeliversAStreamCompleteAndInOrder) {

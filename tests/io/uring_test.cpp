@@ -20,6 +20,7 @@
 #include <tide/io/receiver.hpp>
 
 #include "sockets.hpp"
+#include "streams.hpp"
 #include "test_loop.hpp"
 
 namespace {
@@ -172,8 +173,7 @@ TEST(IoUring, RefusedSetupFallsBackOrFailsClearly) {
 // ---- multishot accept and recv ---------------------------------------------------------
 
 tide::Loop::Options multishot_options(bool multishot = true) {
-  tide::Loop::Options options;
-  options.backend = tide::Backend::IoUring;
+  tide::Loop::Options options = uring_options(256);
   options.io_uring_multishot = multishot;
   return options;
 }
@@ -189,20 +189,8 @@ TEST(IoUring, OneMultishotRecvCarriesAWholeStream) {
         std::string sent(1'000'000, 'x');
         for (std::size_t i = 0; i < sent.size(); ++i)
           sent[i] = static_cast<char>(i % 251);
-        auto writer = tide::spawn([](int fd, const std::string& data) -> Task<void> {
-          std::size_t at = 0;
-          while (at < data.size())
-            at += co_await tide::io::send(
-                fd, std::as_bytes(std::span(data.data() + at,
-                                            std::min<std::size_t>(8192, data.size() - at))));
-          ::shutdown(fd, SHUT_WR);
-        }(a.get(), sent));
-        std::string got;
-        for (;;) {
-          tide::io::Chunk c = co_await in.receive();
-          if (c.empty()) break;
-          got += c.text();
-        }
+        auto writer = tide::spawn(tide::testing::send_all(a.get(), sent, 8192));
+        std::string got = co_await tide::testing::receive_all(in);
         co_await writer;
         EXPECT_TRUE(got == sent);
         EXPECT_EQ(in.arms(), 1u) << "the multishot recv ended and was re-armed mid-stream";
