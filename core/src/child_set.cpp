@@ -7,7 +7,7 @@ namespace tide::detail {
 ChildSet::~ChildSet() {
   if (deadline_.loop) deadline_.loop->remove_timer(deadline_);
   for (auto& child : children_) {
-    child->job->watcher = nullptr;
+    child->job->unwatch(*child);
     child->job->drop_handle(true);
   }
 }
@@ -19,7 +19,7 @@ void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index) {
   child->set = this;
   child->index = index;
   child->job = new TaskJob(loop, frame, frame.promise(), {});
-  child->job->watcher = child.get();
+  child->job->watch(*child);
   child->slot = children_.size();
   children_.push_back(std::move(child));
   TaskJob* job = children_.back()->job;

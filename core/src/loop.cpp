@@ -330,7 +330,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   return alive();
 }
 
-void Loop::run_until_finished(const detail::TaskJob& job) {
+void Loop::run_until_finished(const detail::OwnedJob& job) {
   auto& c = *core_;
   if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
   while (!job.finished) {

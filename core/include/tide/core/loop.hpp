@@ -23,6 +23,7 @@ template <class T>
 class JoinHandle;
 class ThreadPool;
 namespace detail {
+class OwnedJob;
 class TaskJob;
 }
 
@@ -192,7 +193,7 @@ class Loop {
 
  private:
   bool iterate(std::chrono::nanoseconds max_wait);
-  void run_until_finished(const detail::TaskJob& job);
+  void run_until_finished(const detail::OwnedJob& job);
   [[nodiscard]] bool alive() const noexcept;
   void teardown() noexcept;
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include <tide/core/detail/join_awaiter.hpp>
 #include <tide/core/detail/task_job.hpp>
 #include <tide/core/errors.hpp>
 #include <tide/core/loop.hpp>
@@ -68,53 +69,13 @@ class [[nodiscard]] JoinHandle {
     return take();
   }
 
-  class Awaiter : private detail::Waiter, private detail::JoinWatcher {
-   public:
-    explicit Awaiter(detail::TaskJob* target) noexcept
-        : Waiter(&cancelled), JoinWatcher{&finished}, target_(target) {}
-    Awaiter(Awaiter&& other) noexcept
-        : Waiter(&cancelled),
-          JoinWatcher{&finished},
-          target_(std::exchange(other.target_, nullptr)) {}
-    ~Awaiter() {
-      if (target_ && target_->watcher == this) target_->watcher = nullptr;
-    }
+ private:
+  static T take_from(detail::TaskJob& job) {
+    return static_cast<detail::TaskPromise<T>&>(job.promise()).take_result();
+  }
 
-    bool await_ready() const noexcept { return target_->finished; }
-    template <detail::TidePromise P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      if (!h.promise().job->park(*this, h)) return false;  // deliver a pending cancel now
-      target_->watcher = this;
-      return true;
-    }
-    T await_resume() {
-      if (!target_->finished) {
-        if (target_->frame_destroyed)
-          throw LoopClosed("tide::JoinHandle: the loop was destroyed before the task finished");
-        job->throw_cancelled();  // park() refused: a cancellation was pending
-      }
-      if (forwarded_ && target_->ended_cancelled()) job->cancel_pending = false;
-      target_->result_taken = true;
-      return static_cast<detail::TaskPromise<T>&>(target_->promise()).take_result();
-    }
-
-   private:
-    static void finished(JoinWatcher& w) noexcept {
-      auto& self = static_cast<Awaiter&>(w);
-      self.job->unpark(self);
-      self.job->loop->schedule(self.handle);
-    }
-    static void cancelled(Waiter& w) noexcept {
-      // Forward the cancellation and keep waiting: the awaited task must finish first.
-      auto& self = static_cast<Awaiter&>(w);
-      self.forwarded_ = true;
-      self.job->waiting = &self;
-      self.target_->request_cancel();
-    }
-
-    detail::TaskJob* target_;
-    bool forwarded_ = false;
-  };
+ public:
+  using Awaiter = detail::JoinAwaiter<T, detail::TaskJob, &JoinHandle::take_from>;
 
   Awaiter operator co_await() & { return Awaiter(check("co_await")); }
   Awaiter operator co_await() && { return Awaiter(check("co_await")); }
@@ -134,8 +95,9 @@ class [[nodiscard]] JoinHandle {
   }
   T take() {
     job_->result_taken = true;
-    return static_cast<detail::TaskPromise<T>&>(job_->promise()).take_result();
+    return take_from(*job_);
   }
+
   void reset(bool cancel) noexcept {
     if (job_) std::exchange(job_, nullptr)->drop_handle(cancel);
   }

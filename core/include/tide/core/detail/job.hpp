@@ -30,8 +30,8 @@ class Waiter {
   CancelFn on_cancel_;
 };
 
-/// A unit of concurrently scheduled work: a spawned task (with all the tasks it awaits) or,
-/// later, a fibre. Cancellation is addressed to a job and delivered at its current suspension.
+/// A unit of concurrently scheduled work: a spawned task (with all the tasks it awaits) or a
+/// fibre. Cancellation is addressed to a job and delivered at its current suspension.
 class Job {
  public:
   explicit Job(LoopCore& owner) noexcept : loop(&owner) {}
@@ -43,6 +43,7 @@ class Job {
   /// next one if it is running or already scheduled. Idempotent.
   void request_cancel() noexcept {
     cancel_pending = true;
+    ++cancel_requests;
     if (Waiter* w = waiting) {
       waiting = nullptr;
       w->on_cancel_(*w);
@@ -83,6 +84,8 @@ class Job {
   Waiter* waiting = nullptr;
   // A cancellation was requested and not yet thrown into the job.
   bool cancel_pending = false;
+  // How many cancellations were ever requested (a fibre tells its own from a task's).
+  std::uint32_t cancel_requests = 0;
   std::uint64_t id = 0;
   std::string name;
   const char* kind = "task";

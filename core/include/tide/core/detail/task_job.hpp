@@ -4,19 +4,14 @@
 #include <exception>
 #include <string>
 
-#include <tide/core/detail/job.hpp>
+#include <tide/core/detail/owned_job.hpp>
 #include <tide/core/detail/promise.hpp>
 
 namespace tide::detail {
 
-/// Told when a spawned task finishes (a join awaiter, or a child set's slot).
-struct JoinWatcher {
-  void (*on_finished)(JoinWatcher&) noexcept = nullptr;
-};
-
 /// A spawned task: owns the root frame from `spawn` until both the task has finished and its
-/// handle has let go (then it deletes itself, frame included).
-class TaskJob final : public Job {
+/// handle has let go.
+class TaskJob final : public OwnedJob {
  public:
   TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& promise,
           std::string job_name) noexcept;
@@ -24,33 +19,19 @@ class TaskJob final : public Job {
   /// Links the job into its loop and queues the root frame to run. If it throws, the job
   /// (frame included) is freed.
   void start();
-  void root_finished() noexcept override;
+  void root_finished() noexcept override { finish(); }
   void destroy_frames() noexcept override;
 
-  /// The handle goes away: a finished job is freed (reporting an exception nobody retrieved);
-  /// an unfinished one is cancelled if `cancel` (handle destroyed) and frees itself when done
-  /// (a detached job reports an escaping exception).
-  void drop_handle(bool cancel) noexcept;
-
-  /// The exception the task ended with, or null.
-  [[nodiscard]] std::exception_ptr exception() const noexcept { return promise_->exception; }
-  /// Whether the task ended by letting `Cancelled` escape.
-  [[nodiscard]] bool ended_cancelled() const noexcept;
-
+  [[nodiscard]] std::exception_ptr exception() const noexcept override {
+    return promise_->exception;
+  }
   [[nodiscard]] PromiseBase& promise() const noexcept { return *promise_; }
 
-  bool finished = false;           // the root frame returned or threw
-  bool frame_destroyed = false;    // the loop was destroyed before the task finished
-  bool result_taken = false;       // the handle consumed the result
-  JoinWatcher* watcher = nullptr;  // told once when the task finishes
-
  private:
-  void free_if_unowned() noexcept;
+  void free_frames() noexcept override;
 
   std::coroutine_handle<> frame_;
   PromiseBase* promise_;
-  bool has_handle_ = true;
-  bool notifying_ = false;  // inside root_finished's call to the watcher
 };
 
 }  // namespace tide::detail

@@ -1,0 +1,77 @@
+#include <tide/core/detail/owned_job.hpp>
+
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/errors.hpp>
+
+namespace tide::detail {
+
+void OwnedJob::watch(JoinWatcher& w) noexcept {
+  w.prev = last_;
+  w.next = nullptr;
+  w.watching = true;
+  (last_ ? last_->next : first_) = &w;
+  last_ = &w;
+}
+
+void OwnedJob::unwatch(JoinWatcher& w) noexcept {
+  if (!w.watching) return;
+  (w.prev ? w.prev->next : first_) = w.next;
+  (w.next ? w.next->prev : last_) = w.prev;
+  w.prev = w.next = nullptr;
+  w.watching = false;
+}
+
+bool OwnedJob::ended_cancelled() const noexcept {
+  std::exception_ptr error = exception();
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const Cancelled&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+void OwnedJob::finish() noexcept {
+  finished = true;
+  waiting = nullptr;
+  loop->release(*this);
+  // A watcher may drop the handle: the job is freed below, not inside the watcher.
+  notifying_ = true;
+  while (JoinWatcher* w = first_) {
+    unwatch(*w);
+    w->on_finished(*w);
+  }
+  notifying_ = false;
+  if (!has_handle_) free_if_unowned();
+}
+
+void OwnedJob::torn_down() noexcept {
+  frame_destroyed = true;
+  waiting = nullptr;
+  if (!has_handle_) delete this;
+}
+
+void OwnedJob::drop_handle(bool cancel) noexcept {
+  has_handle_ = false;
+  if (notifying_) return;  // finish() frees it once the watchers are told
+  if (finished) {
+    free_if_unowned();
+  } else if (frame_destroyed) {
+    delete this;
+  } else if (cancel) {
+    request_cancel();
+  }
+}
+
+void OwnedJob::free_if_unowned() noexcept {
+  // Nobody will ever look at the outcome: an exception (other than a cancellation, which is
+  // how unowned work is expected to end) must not vanish silently.
+  if (!result_taken && exception() && !ended_cancelled())
+    loop->report_unhandled(exception(), *this);
+  free_frames();
+  delete this;
+}
+
+}  // namespace tide::detail
