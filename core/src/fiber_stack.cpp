@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -79,6 +81,14 @@ void StackAllocator::deallocate(const FiberStack& stack) noexcept {
 
 void StackAllocator::unmap(const FiberStack& stack) noexcept {
   ::munmap(static_cast<char*>(stack.base) - stack.guard, stack.size + stack.guard);
+}
+
+StackAllocator& thread_stack_pool(std::size_t size, bool guarded) {
+  // Keyed by the size as given: a pool rounds it to pages itself.
+  thread_local std::map<std::pair<std::size_t, bool>, std::unique_ptr<StackAllocator>> pools;
+  auto& pool = pools[{size, guarded}];
+  if (!pool) pool = std::make_unique<StackAllocator>(size, guarded);
+  return *pool;
 }
 
 }  // namespace tide::detail

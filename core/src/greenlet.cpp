@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <utility>
 
 #include <tide/core/detail/fiber_stack.hpp>
@@ -72,15 +71,6 @@ namespace {
 [[gnu::tls_model("initial-exec")]] thread_local Greenlet* t_current = nullptr;
 // The greenlet that switched last.
 [[gnu::tls_model("initial-exec")]] thread_local Greenlet::State* t_from = nullptr;
-
-// Stack pools per thread and size; they outlive the thread's greenlets (main is destroyed
-// first, as it is constructed later).
-detail::StackAllocator& stack_pool(std::size_t size) {
-  thread_local std::map<std::size_t, std::unique_ptr<detail::StackAllocator>> pools;
-  auto& pool = pools[size];
-  if (!pool) pool = std::make_unique<detail::StackAllocator>(size, true);
-  return *pool;
-}
 
 // Boost.Context's stack-allocator concept over tide's allocator.
 struct BoostStack {
@@ -233,7 +223,8 @@ std::any Greenlet::switch_to(std::any value) {
   if (!to.started) {
     to.started = true;
     State* s = &to;
-    to.context = ctx::fiber(std::allocator_arg, BoostStack{&stack_pool(to.requested_stack), s},
+    to.context = ctx::fiber(std::allocator_arg,
+                            BoostStack{&detail::thread_stack_pool(to.requested_stack, true), s},
                             [s](ctx::fiber&& caller) { return State::run(*s, std::move(caller)); });
 #ifdef TIDE_TSAN
     to.tsan_fiber = __tsan_create_fiber(0);

@@ -16,7 +16,17 @@ class Cancelled {
   [[nodiscard]] const char* what() const noexcept { return "tide::Cancelled"; }
 };
 
-/// Raised by `tide::timeout` when the wrapped operation did not finish in time.
+/// Raised inside a fibre at its suspension point when it is killed: `Fiber::kill()`, its
+/// handle destroyed without `detach()`, or its loop destroyed. A kind of `Cancelled`, so code
+/// that cleans up on cancellation cleans up on a kill too; `join()` then rethrows it.
+class FiberExit : public Cancelled {
+ public:
+  FiberExit() = default;
+  [[nodiscard]] const char* what() const noexcept { return "tide::FiberExit"; }
+};
+
+/// Raised by `tide::timeout` when the wrapped operation did not finish in time, and in a fibre
+/// whose `tide::Timeout` scope ran out.
 class TimeoutError : public std::runtime_error {
  public:
   TimeoutError() : std::runtime_error("tide::TimeoutError: the operation timed out") {}

@@ -25,7 +25,7 @@ class ThreadPool;
 namespace detail {
 class OwnedJob;
 class TaskJob;
-}
+}  // namespace detail
 
 /// Which I/O backend a loop drives. `Auto` honours the `TIDE_BACKEND` environment variable
 /// (`auto`, `io_uring`, `epoll`, `poll`), else picks the best one this machine has.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <coroutine>
+#include <exception>
 
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
@@ -83,9 +84,28 @@ std::chrono::nanoseconds clamp_to_nanoseconds(std::chrono::duration<Rep, Period>
   return std::chrono::ceil<nanoseconds>(d);
 }
 
+/// Yields the fibre to the loop once (the body of a discarded `tide::yield_now()`).
+void yield_fiber();
+
 class YieldAwaiter {
  public:
-  bool await_ready() const noexcept { return false; }
+  YieldAwaiter() noexcept = default;
+  YieldAwaiter(YieldAwaiter&& other) noexcept : uncaught_(other.uncaught_) {
+    other.awaited_ = true;  // the moved-to one is the one awaited
+  }
+  YieldAwaiter& operator=(const YieldAwaiter&) = delete;
+  /// Not awaited (`tide::yield_now();` as a statement): a fibre yields here.
+  ~YieldAwaiter() noexcept(false) {
+    if (!awaited_ && std::uncaught_exceptions() == uncaught_) {
+      awaited_ = true;
+      yield_fiber();
+    }
+  }
+
+  bool await_ready() noexcept {
+    awaited_ = true;
+    return false;
+  }
   template <TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
     job_ = h.promise().job;
@@ -99,6 +119,8 @@ class YieldAwaiter {
 
  private:
   Job* job_ = nullptr;
+  int uncaught_ = std::uncaught_exceptions();
+  bool awaited_ = false;
 };
 
 }  // namespace detail
@@ -119,9 +141,10 @@ template <class Rep, class Period>
   return detail::SleepAwaiter(deadline);
 }
 
-/// Lets every other ready task run once before this one continues (FIFO).
-/// Cancellation: a pending cancellation is raised here as `Cancelled`.
-[[nodiscard]] inline detail::YieldAwaiter yield_now() noexcept {
+/// Lets every other ready task and fibre run once before this one continues (FIFO).
+/// In a task: `co_await tide::yield_now();`. In a fibre: `tide::yield_now();`.
+/// Cancellation: a pending cancellation is raised here (`Cancelled`; `FiberExit` in a fibre).
+inline detail::YieldAwaiter yield_now() noexcept {
   return {};
 }
 

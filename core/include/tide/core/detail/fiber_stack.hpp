@@ -15,6 +15,23 @@ struct FiberStack {
   [[nodiscard]] void* top() const noexcept { return static_cast<char*>(base) + size; }
 };
 
+/// What a stack carries while another one runs.
+struct StackState {
+  // The C++ runtime keeps "exceptions being handled" per thread; a fibre suspended inside a
+  // catch block must find its own there when it resumes (a `throw;` rethrows it), not another
+  // fibre's.
+  void* caught_exceptions = nullptr;
+  unsigned uncaught_exceptions = 0;
+  // For ASan: the stack's bounds (a thread's own stack: learnt when it is first left).
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  // For TSan: its fibre.
+  void* tsan_fiber = nullptr;
+  // For the overflow report: the fibre stack (null for a thread's own stack) and an id.
+  const FiberStack* stack = nullptr;
+  std::uint64_t id = 0;
+};
+
 /// Hands out fibre stacks from mmap: reserved with MAP_NORESERVE (memory is committed only as
 /// the fibre touches it), a guard page below each unless `guarded` is false, and recently
 /// freed stacks kept for reuse. Unlike Boost's protected_fixedsize_stack it never hands out
@@ -43,6 +60,10 @@ class StackAllocator {
   std::size_t keep_;
   std::vector<FiberStack> free_;
 };
+
+/// This thread's pool of stacks of `size` bytes, guarded or not. Pools live as long as the
+/// thread (they outlive its greenlets and loops).
+StackAllocator& thread_stack_pool(std::size_t size, bool guarded);
 
 /// Makes a fault just below the stack that runs on this thread print "tide: fibre stack
 /// overflow" with `id` and the stack's size on stderr, then abort, instead of a bare SIGSEGV.

@@ -1,0 +1,357 @@
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <tide/core/detail/awaitable_traits.hpp>
+#include <tide/core/detail/done_awaiter.hpp>
+#include <tide/core/detail/fiber_job.hpp>
+#include <tide/core/errors.hpp>
+#include <tide/core/loop.hpp>
+#include <tide/core/sleep.hpp>
+
+namespace tide {
+
+/// Inside a fibre: waits for any tide awaitable (a task, a JoinHandle, a sleep, a read, a lock,
+/// ...) and returns its result, suspending only this fibre; the loop runs everything else
+/// meanwhile. This one bridge is what lets every tide API serve fibres.
+///
+///     auto n = tide::await(pipe.read(buffer));
+///
+/// Cancellation: a kill (or the handle dropped) raises `FiberExit` here, an expired `Timeout`
+/// scope `TimeoutError`; the awaited operation is cancelled first, as for a task.
+/// Throws UsageError outside a fibre, LoopClosed while its loop is being destroyed.
+/// The awaiter must resume through the loop (every tide awaiter does).
+template <class Awaitable>
+decltype(auto) await(Awaitable&& awaitable) {
+  detail::FiberJob& fibre = detail::FiberJob::require_running("tide::await");
+  if (fibre.loop->closing)
+    throw LoopClosed("tide::await: the loop of " + fibre.describe() + " is being destroyed");
+  decltype(auto) awaiter = detail::get_awaiter(std::forward<Awaitable>(awaitable));
+  if (!awaiter.await_ready()) {
+    const auto here = fibre.handle();
+    using Suspend = decltype(awaiter.await_suspend(here));
+    if constexpr (std::is_void_v<Suspend>) {
+      awaiter.await_suspend(here);
+      fibre.suspend();
+    } else if constexpr (std::is_same_v<Suspend, bool>) {
+      if (awaiter.await_suspend(here)) fibre.suspend();
+    } else {
+      std::coroutine_handle<> next = awaiter.await_suspend(here);
+      if (next != here) {
+        detail::LoopCore::resume_next(next);  // runs once the fibre is off the loop's stack
+        fibre.suspend();
+      }
+    }
+  }
+  try {
+    return awaiter.await_resume();
+  } catch (const Cancelled&) {
+    fibre.rethrow_cancellation();
+  }
+}
+
+/// Inside a fibre: suspends it for `delay` on the loop's clock (see `sleep_for`).
+template <class Rep, class Period>
+void sleep(std::chrono::duration<Rep, Period> delay) {
+  tide::await(sleep_for(delay));
+}
+
+template <class T>
+class Fiber;
+
+/// A reference to a fibre of any result type, for `joinall({a, b})`.
+class FiberRef {
+ public:
+  template <class T>
+  FiberRef(const Fiber<T>& fibre) noexcept : job_(fibre.job_) {}  // NOLINT: implicit on purpose
+  [[nodiscard]] detail::FiberJob* job() const noexcept { return job_; }
+
+ private:
+  detail::FiberJob* job_;
+};
+
+namespace detail {
+
+/// Waits for `awaitable` from plain (non-coroutine) code: a fibre suspends; on the loop's
+/// thread with the loop not running, the loop runs until it is done (gevent's main greenlet
+/// blocking in the hub); inside a task it would block the loop, which is a UsageError.
+template <class Awaitable>
+decltype(auto) wait_for(LoopCore& loop, Awaitable&& awaitable, const char* what) {
+  if (FiberJob* fibre = FiberJob::running()) {
+    if (fibre->loop != &loop)
+      throw UsageError(std::string(what) + ": the fibre belongs to another loop");
+    return tide::await(std::forward<Awaitable>(awaitable));
+  }
+  if (loop.running)
+    throw UsageError(std::string(what) +
+                     " would block the loop from inside a task: co_await it there instead");
+  return loop.owner.run_until_complete(as_task(std::forward<Awaitable>(awaitable)));
+}
+
+struct AdoptFiber {};
+
+/// `joinall`: waits for each job until `until`; returns how many have finished.
+std::size_t join_all(std::span<FiberJob* const> fibres, std::optional<Clock::time_point> until);
+
+template <class T>
+T take_fiber_result(FiberResult<T>& job) {
+  return job.take_result();
+}
+
+/// `Fiber<T>::join()`'s result: converts to T (waiting there, in a fibre or outside the loop),
+/// or is awaited by a task. Discarded (`fibre.join();`), it waits in its destructor and
+/// rethrows the fibre's exception.
+template <class Owner, class T>
+class JoinValue {
+ public:
+  operator T() const { return static_cast<const Owner&>(*this).get(); }  // NOLINT: implicit
+};
+template <class Owner>
+class JoinValue<Owner, void> {};
+
+}  // namespace detail
+
+/// Owner of a fibre started by `spawn_fiber`: join it for its value (or exception), kill it, or
+/// let it go with `detach()`. Destroying the handle of an unfinished fibre kills it.
+/// Thread safety: loop thread only.
+template <class T>
+class [[nodiscard]] Fiber {
+ public:
+  Fiber() noexcept = default;
+  /// Takes ownership of a started fibre (what spawn_fiber does).
+  Fiber(detail::AdoptFiber, detail::FiberResult<T>* job) noexcept : job_(job) {}
+  Fiber(Fiber&& other) noexcept : job_(std::exchange(other.job_, nullptr)) {}
+  Fiber& operator=(Fiber&& other) noexcept {
+    if (this != &other) {
+      reset(true);
+      job_ = std::exchange(other.job_, nullptr);
+    }
+    return *this;
+  }
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+  ~Fiber() { reset(true); }
+
+  [[nodiscard]] bool valid() const noexcept { return job_ != nullptr; }
+  /// True once the fibre returned, threw or was killed (or its loop was destroyed).
+  [[nodiscard]] bool done() const noexcept {
+    return job_ && (job_->finished || job_->frame_destroyed);
+  }
+  /// True once the fibre has ended by a kill (FiberExit).
+  [[nodiscard]] bool killed() const noexcept { return job_ && job_->finished && job_->killed(); }
+  /// Raises `FiberExit` in the fibre at its current or next suspension point (a fibre killed
+  /// before it started never runs). Does not wait: `join()` does. No effect once done.
+  void kill() noexcept {
+    if (job_ && !done()) job_->kill();
+  }
+  /// Lets the fibre run on unowned; an exception escaping it then goes to the loop's
+  /// `on_unhandled_exception`. The handle becomes empty.
+  void detach() noexcept { reset(false); }
+  /// The loop-unique id of the fibre ("fibre #id" in diagnostics).
+  [[nodiscard]] std::uint64_t id() const noexcept { return job_ ? job_->id : 0; }
+
+  /// Waits for the fibre and gives its result (the value, or its exception rethrown;
+  /// `FiberExit` if it was killed). Taken once: a second join is a UsageError.
+  ///   in a fibre:  `int v = f.join();` or `f.join();` (suspends only the calling fibre)
+  ///   in a task:   `int v = co_await f.join();`
+  ///   outside the loop, on its thread: runs the loop until the fibre is done.
+  /// Cancellation (of the waiting fibre or task): stops waiting; the joined fibre runs on.
+  class Join : public detail::JoinValue<Join, T> {
+   public:
+    Join(const Join&) = delete;
+    Join& operator=(const Join&) = delete;
+    ~Join() noexcept(false) {
+      if (!used_ && std::uncaught_exceptions() == uncaught_) get();
+    }
+
+    /// Waits (in a fibre, or outside the loop) and returns the result.
+    T get() const {
+      used_ = true;
+      detail::FiberJob& job = owner_->check("join()");
+      if (&job == detail::FiberJob::running())
+        throw UsageError("tide::Fiber::join(): " + job.describe() + " joins itself");
+      if (!job.finished)
+        detail::wait_for(*job.loop, detail::DoneAwaiter(job), "tide::Fiber::join()");
+      return owner_->take("join()");
+    }
+
+    class Awaiter : public detail::DoneAwaiter {
+     public:
+      Awaiter(detail::FiberJob& target, Fiber& owner) noexcept
+          : DoneAwaiter(target), owner_(&owner) {}
+      T await_resume() {
+        DoneAwaiter::await_resume();
+        return owner_->take("join()");
+      }
+
+     private:
+      Fiber* owner_;
+    };
+    Awaiter operator co_await() && {
+      used_ = true;
+      return Awaiter(owner_->check("co_await join()"), *owner_);
+    }
+
+   private:
+    friend class Fiber;
+    explicit Join(Fiber& owner) noexcept : owner_(&owner) {}
+    Fiber* owner_;
+    int uncaught_ = std::uncaught_exceptions();
+    mutable bool used_ = false;
+  };
+  Join join() { return Join(*this); }
+
+  /// The finished fibre's value, or its exception rethrown. UsageError if it has not finished
+  /// or the result was already taken; LoopClosed if its loop was destroyed first.
+  T result() { return take("result()"); }
+
+ private:
+  template <class U>
+  friend class Fiber;
+  friend class FiberRef;
+  friend class Loop;
+
+  detail::FiberResult<T>& check(const char* what) const {
+    if (!job_)
+      throw UsageError(std::string("tide::Fiber::") + what +
+                       " on an empty handle (moved from, detached or default-constructed)");
+    if (job_->result_taken)
+      throw UsageError(std::string("tide::Fiber::") + what + ": the result of " + job_->describe() +
+                       " was already taken (a fibre is joined once)");
+    return *job_;
+  }
+  T take(const char* what) {
+    detail::FiberResult<T>& job = check(what);
+    if (!job.finished) {
+      if (job.frame_destroyed)
+        throw LoopClosed(std::string("tide::Fiber::") + what + ": the loop was destroyed before " +
+                         job.describe() + " finished");
+      throw UsageError(std::string("tide::Fiber::") + what + ": " + job.describe() +
+                       " has not finished");
+    }
+    job.result_taken = true;
+    return job.take_result();
+  }
+  void reset(bool kill) noexcept {
+    if (job_) std::exchange(job_, nullptr)->drop_handle(kill);
+  }
+
+  detail::FiberResult<T>* job_ = nullptr;
+};
+
+namespace detail {
+template <class Fn, class... Args>
+using fiber_result_t = std::invoke_result_t<std::decay_t<Fn>, std::decay_t<Args>...>;
+
+template <class Fn, class... Args>
+Fiber<fiber_result_t<Fn, Args...>> start_fiber(LoopCore& loop, const FiberOptions& options, Fn&& fn,
+                                               Args&&... args) {
+  using T = fiber_result_t<Fn, Args...>;
+  auto* job = new FiberJobOf<T, std::decay_t<Fn>, std::decay_t<Args>...>(
+      loop, options, std::forward<Fn>(fn), std::forward<Args>(args)...);
+  job->start();  // frees the job if it throws
+  return Fiber<T>(AdoptFiber{}, job);
+}
+
+template <class Fn>
+concept FiberFunction = !std::same_as<std::remove_cvref_t<Fn>, FiberOptions> &&
+                        !std::same_as<std::remove_cvref_t<Fn>, Loop>;
+}  // namespace detail
+
+/// Starts `fn(args...)` as a fibre on `loop` (it runs from the loop's next iteration). The
+/// arguments are copied or moved into the fibre, as by std::thread. Creating a fibre takes a
+/// stack: when no guarded stack can be mapped it throws std::system_error naming the limit.
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Loop& loop, FiberOptions options, Fn&& fn, Args&&... args) {
+  return detail::start_fiber(loop.core(), options, std::forward<Fn>(fn),
+                             std::forward<Args>(args)...);
+}
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Loop& loop, Fn&& fn, Args&&... args) {
+  return detail::start_fiber(loop.core(), FiberOptions{}, std::forward<Fn>(fn),
+                             std::forward<Args>(args)...);
+}
+/// Starts a fibre on the loop running this thread (UsageError when none is).
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(FiberOptions options, Fn&& fn, Args&&... args) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), options,
+                             std::forward<Fn>(fn), std::forward<Args>(args)...);
+}
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Fn&& fn, Args&&... args) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), FiberOptions{},
+                             std::forward<Fn>(fn), std::forward<Args>(args)...);
+}
+
+/// Waits until every fibre has finished, or `timeout` has passed; returns how many have
+/// finished. Takes no results (join each for its value or exception). Waits like `join()`:
+/// in a fibre, or outside the loop on its thread.
+template <std::ranges::input_range Fibres>
+std::size_t joinall(Fibres&& fibres, std::optional<std::chrono::nanoseconds> timeout = {}) {
+  std::vector<detail::FiberJob*> jobs;
+  for (auto&& f : fibres)
+    jobs.push_back(FiberRef(f).job());
+  std::optional<detail::Clock::time_point> until;
+  if (timeout) until = detail::deadline_after(detail::Clock::now(), *timeout);
+  return detail::join_all(jobs, until);
+}
+inline std::size_t joinall(std::initializer_list<FiberRef> fibres,
+                           std::optional<std::chrono::nanoseconds> timeout = {}) {
+  return joinall(std::span<const FiberRef>(fibres.begin(), fibres.size()), timeout);
+}
+
+/// A deadline for the fibre that creates it, like `gevent.Timeout`: if the scope is still
+/// running when `limit` has passed, `TimeoutError` is raised in the fibre at its current (or
+/// next) suspension point; leaving the scope first disarms it.
+///
+///     try {
+///       tide::Timeout limit(2s);
+///       auto line = tide::await(stream.read_line());
+///     } catch (const tide::TimeoutError&) { ... }
+///
+/// A TimeoutError raised inside a scope comes from that scope or an enclosing one: `expired()`
+/// tells whether this one ran out. Throws UsageError outside a fibre.
+class Timeout {
+ public:
+  template <class Rep, class Period>
+  explicit Timeout(std::chrono::duration<Rep, Period> limit)
+      : Timeout(detail::clamp_to_nanoseconds(limit), 0) {}
+  Timeout(const Timeout&) = delete;
+  Timeout& operator=(const Timeout&) = delete;
+  ~Timeout();
+
+  /// Whether the time ran out (the error was raised, or is about to be).
+  [[nodiscard]] bool expired() const noexcept { return expired_; }
+  /// Disarms it early.
+  void cancel() noexcept;
+
+ private:
+  Timeout(std::chrono::nanoseconds limit, int);
+  struct Node : detail::TimerNode {
+    Timeout* owner;
+  };
+  static void fired(detail::TimerNode& node) noexcept;
+
+  detail::FiberJob* fibre_;
+  Node node_;
+  bool expired_ = false;
+};
+
+}  // namespace tide

@@ -1,0 +1,204 @@
+// Fibres: a function on a stack of its own, switched in by the loop through a one-frame
+// trampoline coroutine (see FiberPromise) and switched out whenever it waits.
+#include <tide/core/detail/fiber_job.hpp>
+
+#include <utility>
+
+#include <tide/core/detail/loop_core.hpp>
+#include <tide/core/errors.hpp>
+
+#include "stack_switch.hpp"
+
+namespace tide::detail {
+
+namespace {
+[[gnu::tls_model("initial-exec")]] thread_local FiberJob* t_running_fiber = nullptr;
+}  // namespace
+
+FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owner) {
+  kind = "fibre";
+  name = options.name;
+  stacks_ = &thread_stack_pool(options.stack_size, options.guarded);
+  stack_ = stacks_->allocate();  // fails naming vm.max_map_count rather than drop the guard
+  own_state_.stack = &stack_;
+  own_state_.bottom = stack_.base;
+  own_state_.size = stack_.size;
+  context_ = fctx::make_fcontext(stack_.top(), stack_.size, [](fctx::transfer_t t) {
+    entry(t.fctx, *static_cast<FiberJob*>(t.data));
+  });
+}
+
+FiberJob::~FiberJob() {
+  free_stack();
+}
+
+FiberJob* FiberJob::running() noexcept {
+  return t_running_fiber;
+}
+
+FiberJob& FiberJob::require_running(const char* what) {
+  if (t_running_fiber == nullptr)
+    throw UsageError(std::string(what) +
+                     ": not inside a fibre (start one with tide::spawn_fiber; in a task, use "
+                     "co_await)");
+  return *t_running_fiber;
+}
+
+void FiberJob::start() {
+  try {
+    loop->check_thread("tide::spawn_fiber");
+    loop->adopt(*this);
+    own_state_.id = id;
+    try {
+      trampoline_ = drive(*this).frame;
+      trampoline_.promise().job = this;
+      trampoline_.promise().started = true;
+      loop->schedule(trampoline_);
+    } catch (...) {
+      loop->release(*this);
+      throw;
+    }
+  } catch (...) {
+    // Never started: nobody else knows this job, so it goes now, stack and all.
+    free_frames();
+    delete this;
+    throw;
+  }
+}
+
+FiberPromise::Trampoline FiberJob::drive(FiberJob& self) {
+  for (;;) {
+    self.switch_in();
+    if (self.ended_) co_return;  // final suspend: root_finished()
+    co_await std::suspend_always{};
+  }
+}
+
+void FiberJob::switch_in() noexcept {
+  if (!started_) {
+    started_ = true;
+    if (cancel_pending) {
+      // Killed before it ever ran: it never does (as a greenlet killed before it starts).
+      cancel_pending = false;
+      killed_ = true;
+      try {
+        error_ = std::make_exception_ptr(FiberExit{});
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+      ended_ = true;
+      free_stack();
+      return;
+    }
+#ifdef TIDE_TSAN
+    own_state_.tsan_fiber = __tsan_create_fiber(0);
+#endif
+  }
+#ifdef TIDE_TSAN
+  resumer_state_.tsan_fiber = __tsan_get_current_fiber();
+#endif
+  FiberJob* outer = std::exchange(t_running_fiber, this);
+  context_ = switch_stack(resumer_state_, own_state_, context_, this).fctx;
+  t_running_fiber = outer;
+  if (ended_) {
+#ifdef TIDE_TSAN
+    __tsan_destroy_fiber(std::exchange(own_state_.tsan_fiber, nullptr));
+#endif
+    free_stack();
+  }
+}
+
+void FiberJob::entry(void* resumer, FiberJob& self) noexcept {
+  self.resumer_ = resumer;
+  arrive_on_new_stack(self.resumer_state_);
+  self.run();
+  self.ended_ = true;
+  switch_stack(self.own_state_, self.resumer_state_, self.resumer_, nullptr, /*ending=*/true);
+  __builtin_unreachable();  // an ended fibre is never switched to again
+}
+
+void FiberJob::run() noexcept {
+  try {
+    invoke();
+  } catch (const FiberExit&) {
+    killed_ = true;
+    error_ = std::current_exception();
+  } catch (...) {
+    error_ = std::current_exception();
+  }
+}
+
+void FiberJob::suspend() {
+  resumer_ = switch_stack(own_state_, resumer_state_, resumer_, nullptr).fctx;
+  if (unwinding_) throw FiberExit{};
+}
+
+void FiberJob::rethrow_cancellation() {
+  if (cancel_requests == cancels_delivered_) throw;  // not this fibre's: from awaited work
+  cancels_delivered_ = cancel_requests;
+  cancel_pending = false;
+  interrupt_source_ = nullptr;
+  if (std::exception_ptr error = std::exchange(interrupt_, nullptr)) std::rethrow_exception(error);
+  throw FiberExit{};
+}
+
+void FiberJob::kill() noexcept {
+  if (ended_ || finished) return;
+  interrupt_ = nullptr;  // a kill wins over a pending timeout
+  interrupt_source_ = nullptr;
+  request_cancel();
+}
+
+void FiberJob::interrupt(std::exception_ptr error, const void* source) noexcept {
+  if (ended_ || finished || cancel_requests != cancels_delivered_) return;  // one at a time
+  interrupt_ = std::move(error);
+  interrupt_source_ = source;
+  request_cancel();
+  interrupt_requests_ = cancel_requests;
+}
+
+void FiberJob::withdraw_interrupt(const void* source) noexcept {
+  if (interrupt_source_ != source || source == nullptr) return;
+  interrupt_ = nullptr;
+  interrupt_source_ = nullptr;
+  if (cancel_requests == interrupt_requests_) {  // nothing else asked meanwhile: forget it
+    cancel_pending = false;
+    cancels_delivered_ = cancel_requests;
+  }
+}
+
+bool FiberJob::killed() const noexcept {
+  return killed_;
+}
+
+void FiberJob::root_finished() noexcept {
+  finish();
+}
+
+void FiberJob::destroy_frames() noexcept {
+  // The loop is going away: a suspended fibre unwinds (FiberExit at its suspension point, and
+  // any wait it tries meanwhile fails with LoopClosed), so its destructors run.
+  if (started_ && !ended_) {
+    unwinding_ = true;
+    waiting = nullptr;
+    switch_in();
+  }
+  free_frames();
+  torn_down();
+}
+
+void FiberJob::free_frames() noexcept {
+  if (trampoline_) std::exchange(trampoline_, {}).destroy();
+  free_stack();
+}
+
+void FiberJob::free_stack() noexcept {
+  if (stack_.base == nullptr) return;
+#ifdef TIDE_ASAN
+  // Frames that never returned (the entry's) leave poisoned red zones behind.
+  __asan_unpoison_memory_region(stack_.base, stack_.size);
+#endif
+  stacks_->deallocate(std::exchange(stack_, {}));
+}
+
+}  // namespace tide::detail
