@@ -3,6 +3,7 @@
 // Everything tide offers, for users who prefer one include.
 #include <tide/core/errors.hpp>
 #include <tide/core/fiber.hpp>
+#include <tide/core/fiber_pool.hpp>
 #include <tide/core/greenlet.hpp>
 #include <tide/core/loop.hpp>
 #include <tide/core/run.hpp>

@@ -256,14 +256,24 @@ namespace detail {
 template <class Fn, class... Args>
 using fiber_result_t = std::invoke_result_t<std::decay_t<Fn>, std::decay_t<Args>...>;
 
+/// Starts `fn(args...)` as a fibre; the caller owns the returned job (as a handle does).
 template <class Fn, class... Args>
-Fiber<fiber_result_t<Fn, Args...>> start_fiber(LoopCore& loop, const FiberOptions& options, Fn&& fn,
-                                               Args&&... args) {
+FiberResult<fiber_result_t<Fn, Args...>>* start_fiber_job(LoopCore& loop,
+                                                          const FiberOptions& options, Fn&& fn,
+                                                          Args&&... args) {
   using T = fiber_result_t<Fn, Args...>;
   auto* job = new FiberJobOf<T, std::decay_t<Fn>, std::decay_t<Args>...>(
       loop, options, std::forward<Fn>(fn), std::forward<Args>(args)...);
   job->start();  // frees the job if it throws
-  return Fiber<T>(AdoptFiber{}, job);
+  return job;
+}
+
+template <class Fn, class... Args>
+Fiber<fiber_result_t<Fn, Args...>> start_fiber(LoopCore& loop, const FiberOptions& options, Fn&& fn,
+                                               Args&&... args) {
+  return Fiber<fiber_result_t<Fn, Args...>>(
+      AdoptFiber{},
+      start_fiber_job(loop, options, std::forward<Fn>(fn), std::forward<Args>(args)...));
 }
 
 template <class Fn>
