@@ -11,12 +11,15 @@
 
 #include <tide/core/errors.hpp>
 
+#include "process_memory.hpp"
 #include "sanitizers.hpp"
 
 namespace {
 
 using tide::Greenlet;
 
+using tide::testing::mapping_count;
+using tide::testing::resident_pages;
 using tide::testing::sanitized;
 
 // The seed's gr1/gr2 example: prints 12, 56, 34, 78.
@@ -127,21 +130,6 @@ TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
     sum += std::any_cast<int>(g.switch_to(i));
   }
   EXPECT_EQ(sum, 10'000L * 9'999 / 2 + 10'000);
-}
-
-std::size_t mapping_count() {
-  std::ifstream maps("/proc/self/maps");
-  std::size_t lines = 0;
-  for (std::string line; std::getline(maps, line);)
-    ++lines;
-  return lines;
-}
-
-long resident_pages() {
-  std::ifstream statm("/proc/self/statm");
-  long size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident;
 }
 
 // Stacks go back to the pool or the kernel: repeated create/destroy cycles neither add

@@ -1,0 +1,180 @@
+// Fibres in large numbers: 100,000 spawned and joined or killed, the mapping limit, memory
+// that returns to its baseline, and a stack overflow reported instead of corrupting memory.
+#include <tide/core/fiber.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <tide/core/errors.hpp>
+#include <tide/core/loop.hpp>
+
+#include "process_memory.hpp"
+#include "sanitizers.hpp"
+#include "test_loop.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using tide::Fiber;
+using tide::Loop;
+using tide::testing::LiveCounter;
+using tide::testing::sanitized;
+
+constexpr int total = 100'000;
+constexpr int wave = 10'000;
+
+TEST(FiberScale, HundredThousandSpawnedAndJoinedInWaves) {
+  Loop loop;
+  long sum = 0;
+  for (int w = 0; w < total / wave; ++w) {
+    std::vector<Fiber<int>> fibres;
+    fibres.reserve(wave);
+    for (int i = 0; i < wave; ++i)
+      fibres.push_back(tide::spawn_fiber(loop, [i] {
+        tide::yield_now();
+        return i;
+      }));
+    for (auto& f : fibres)
+      sum += f.join();
+  }
+  EXPECT_EQ(sum, 10L * (static_cast<long>(wave) * (wave - 1) / 2));
+  EXPECT_EQ(loop.stats().tasks, 0u);
+}
+
+TEST(FiberScale, HundredThousandAtOnceWithUnguardedStacks) {
+  if (sanitized) GTEST_SKIP() << "too much shadow memory under a sanitizer";
+  Loop loop;
+  tide::FiberOptions options;
+  options.guarded = false;  // 100,000 guarded stacks would need 200,000 mappings
+  options.stack_size = 32 * 1024;
+  std::vector<Fiber<void>> fibres;
+  fibres.reserve(total);
+  int awake = 0;
+  for (int i = 0; i < total; ++i)
+    fibres.push_back(tide::spawn_fiber(loop, options, [&awake] {
+      tide::sleep(1ms);
+      ++awake;
+    }));
+  EXPECT_EQ(tide::joinall(fibres), static_cast<std::size_t>(total));
+  EXPECT_EQ(awake, total);
+}
+
+TEST(FiberScale, KillingHundredThousandSleepersRunsEveryDestructor) {
+  Loop loop;
+  int live = 0;
+  int unwound = 0;
+  for (int w = 0; w < total / wave; ++w) {
+    std::vector<Fiber<void>> fibres;
+    fibres.reserve(wave);
+    for (int i = 0; i < wave; ++i)
+      fibres.push_back(tide::spawn_fiber(loop, [&] {
+        LiveCounter guard(live);
+        try {
+          tide::sleep(1h);
+        } catch (const tide::FiberExit&) {
+          ++unwound;
+          throw;
+        }
+      }));
+    loop.run_once(0ns);  // all asleep
+    ASSERT_EQ(live, wave);
+    for (auto& f : fibres)
+      f.kill();
+    ASSERT_EQ(tide::joinall(fibres), static_cast<std::size_t>(wave));
+    for (auto& f : fibres)
+      ASSERT_TRUE(f.killed());
+    ASSERT_EQ(live, 0);
+  }
+  EXPECT_EQ(unwound, total);
+  auto stats = loop.stats();
+  EXPECT_EQ(stats.tasks, 0u) << "fibres left alive";
+  EXPECT_EQ(stats.timers, 0u) << "sleeps left armed";
+}
+
+TEST(FiberScale, GuardedFibresUntilTheMappingLimitFailClearly) {
+  if (sanitized) GTEST_SKIP() << "the sanitizer runtime needs mappings of its own";
+  Loop loop;
+  std::vector<Fiber<void>> fibres;
+  std::string error;
+  while (error.empty()) {
+    try {
+      fibres.push_back(tide::spawn_fiber(loop, [] { tide::sleep(1h); }));
+    } catch (const std::system_error& e) {
+      error = e.what();
+    }
+    ASSERT_LT(fibres.size(), 100'000u) << "no limit hit: the guard pages are not separate mappings";
+  }
+  EXPECT_NE(error.find("vm.max_map_count"), std::string::npos) << error;
+  EXPECT_GT(fibres.size(), 1'000u);
+  // Every fibre that was created has its guard page: its stack is still two mappings, so the
+  // count of mappings grew by about two per fibre.
+  loop.run_once(0ns);
+  for (auto& f : fibres)
+    f.kill();
+  EXPECT_EQ(tide::joinall(fibres), fibres.size());
+  fibres.clear();
+  // And fibres can be created again.
+  auto again = tide::spawn_fiber(loop, [] { return 7; });
+  EXPECT_EQ(again.join(), 7);
+}
+
+TEST(FiberScale, CreateDestroyCyclesLeaveMappingsAndMemoryAtBaseline) {
+  if (sanitized) GTEST_SKIP() << "the sanitizer runtime maps memory of its own";
+  Loop loop;
+  auto cycle = [&loop](int n) {
+    for (int i = 0; i < n; ++i) {
+      std::vector<Fiber<void>> batch;
+      for (int j = 0; j < 100; ++j)
+        batch.push_back(tide::spawn_fiber(loop, [] {
+          volatile char touch[8192];
+          touch[0] = 1;
+          tide::sleep(1h);
+          (void)touch[0];
+        }));
+      loop.run_once(0ns);
+      // half killed, half dropped with their handles (which kills them too)
+      for (int j = 0; j < 50; ++j)
+        batch[j].kill();
+      (void)tide::joinall(std::span(batch.data(), 50));
+      batch.clear();
+      while (loop.run_once(0ns)) {
+      }
+    }
+  };
+  cycle(2);  // warm up: pools and allocator caches reach their steady size
+  const std::size_t maps_before = tide::testing::mapping_count();
+  const long rss_before = tide::testing::resident_pages();
+  cycle(100);  // 10,000 fibres, 100 alive at a time
+  EXPECT_LE(tide::testing::mapping_count(), maps_before);
+  EXPECT_LE(tide::testing::resident_pages(), rss_before + rss_before / 20)
+      << "resident set grew over 5%";
+  EXPECT_EQ(loop.stats().tasks, 0u);
+}
+
+volatile int recursion_limit = 1 << 30;  // never reached: the stack runs out first
+
+int recurse(int n) {
+  volatile char frame[512];
+  frame[0] = static_cast<char>(n);
+  if (n >= recursion_limit) return n;
+  return n + recurse(n + 1) + frame[0];
+}
+
+TEST(FiberDeathTest, StackOverflowIsReportedWithIdAndSize) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Loop loop;
+        tide::FiberOptions options;
+        options.stack_size = 64 * 1024;
+        auto f = tide::spawn_fiber(loop, options, [] { return recurse(0); });
+        (void)f.join().get();
+      },
+      "fibre stack overflow in fibre [0-9]+ \\(stack size 65536 bytes\\)");
+}
+
+}  // namespace
