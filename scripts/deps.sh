@@ -9,6 +9,7 @@ packages=(
   liburing-dev
   libboost1.81-dev libboost-context1.81-dev
   libcereal-dev libuv1-dev
+  python3-gevent  # the anchor of the fibre benchmarks (bench/fibres_vs_gevent.py)
   strace valgrind
 )
 

@@ -261,9 +261,11 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    so a timer never fires early and the loop never spins on a sub-resolution remainder).
   //    While tasks keep each other busy, the non-blocking poll is only done every
   //    `poll_interval` iterations: handing control from task to task then costs no syscall,
-  //    and I/O still waits at most that many iterations.
+  //    and I/O still waits at most that many iterations (with no I/O in flight there is
+  //    nothing to poll for: posts are taken below in every iteration).
   const bool busy = !c.ready.empty() || c.stopping;
-  if (!busy || ++c.polls_skipped >= poll_interval) {
+  if (!busy || (++c.polls_skipped >= poll_interval &&
+                (c.driver->pending() > 0 || c.driver->has_unsubmitted()))) {
     c.polls_skipped = 0;
     std::optional<std::chrono::nanoseconds> timeout;
     if (max_wait != std::chrono::nanoseconds::max()) timeout = std::max(max_wait, {});
@@ -284,7 +286,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     c.driver->wait(timeout);
     if (may_sleep) c.inbox->awake();
   }
-  c.now_ = Clock::now();
+  c.advance_time();
 
   // 2. Due timers, in deadline order (FIFO among equal deadlines), then 3. callbacks posted
   //    from any thread. A callback that throws does not stop the others: the first exception
@@ -297,7 +299,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
       c.report_unhandled(std::current_exception(), what);
   };
   while (detail::TimerNode* top = c.timers.top()) {
-    if (top->deadline > c.now_) break;
+    if (top->deadline > c.now()) break;
     c.timers.erase(*top);
     try {
       top->fire(*top);

@@ -45,8 +45,15 @@ struct ExceptionGlobals {
   unsigned int uncaught_exceptions;
 };
 
+// Fetched once per thread: the runtime's own accessor goes through __tls_get_addr.
+[[gnu::tls_model("initial-exec")]] inline thread_local ExceptionGlobals* t_exception_globals =
+    nullptr;
+
 inline ExceptionGlobals& exception_globals() noexcept {
-  return *reinterpret_cast<ExceptionGlobals*>(abi::__cxa_get_globals());
+  ExceptionGlobals* g = t_exception_globals;
+  if (g == nullptr) [[unlikely]]
+    g = t_exception_globals = reinterpret_cast<ExceptionGlobals*>(abi::__cxa_get_globals());
+  return *g;
 }
 
 /// Jumps from the stack described by `from` to `to` (resuming `target`), and returns what the

@@ -38,7 +38,7 @@ struct FramePool {
 #endif
 
 // Trivially constructed and destroyed, so every access is a plain thread-pointer offset.
-inline thread_local constinit FramePool t_frame_pool{};
+[[gnu::tls_model("initial-exec")]] inline thread_local constinit FramePool t_frame_pool{};
 
 void* allocate_frame_slow(std::size_t size);
 void deallocate_frame_slow(void* frame, std::size_t size) noexcept;

@@ -29,7 +29,7 @@ class Inbox;
 /// The trampoline slot (see LoopCore::resume_next): set by a task handing control to another,
 /// consumed by the run phase as soon as the current resumption returns. One per thread is
 /// enough, since that consumption is immediate and resumptions nest strictly.
-inline thread_local constinit std::coroutine_handle<> t_next{};
+[[gnu::tls_model("initial-exec")]] inline thread_local constinit std::coroutine_handle<> t_next{};
 
 /// The loop's state as the awaiters see it: what they need to park, schedule and arm things.
 /// Loop-thread only. `Loop` is the public face; the phases that drive this live in loop.cpp.
@@ -52,7 +52,17 @@ class LoopCore {
   static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h; }
 
   // ---- time and timers -------------------------------------------------------------------
-  [[nodiscard]] Clock::time_point now() const noexcept { return now_; }
+  /// The loop's time for this iteration: read from the clock at its first use in the
+  /// iteration (an iteration with no timers and no sleeps reads no clock at all).
+  [[nodiscard]] Clock::time_point now() const noexcept {
+    if (now_stale_) {
+      now_ = Clock::now();
+      now_stale_ = false;
+    }
+    return now_;
+  }
+  /// A new iteration: the next `now()` reads the clock.
+  void advance_time() noexcept { now_stale_ = true; }
   void add_timer(TimerNode& node) { timers.insert(node); }
   void remove_timer(TimerNode& node) noexcept {
     if (node.armed()) timers.erase(node);
@@ -94,7 +104,8 @@ class LoopCore {
   Loop& owner;
   ReadyQueue ready;
   TimerHeap timers;
-  Clock::time_point now_ = Clock::now();
+  mutable Clock::time_point now_ = Clock::now();
+  mutable bool now_stale_ = false;
 
   std::unique_ptr<Driver> driver;
   std::shared_ptr<Inbox> inbox;
