@@ -123,6 +123,29 @@ TEST(Greenlet, NestedGreenletsAndDeepRecursionOnTheirStacks) {
   EXPECT_EQ(std::any_cast<int>(outer.switch_to()), 1001);
 }
 
+TEST(Greenlet, ACatchBlockSuspendedAcrossASwitchKeepsItsOwnException) {
+  Greenlet g([](std::any) -> std::any {
+    try {
+      throw std::runtime_error("greenlet's own");
+    } catch (...) {
+      Greenlet::current().parent()->switch_to();  // main throws and catches meanwhile
+      throw;                                        // must rethrow this greenlet's exception
+    }
+  });
+  g.switch_to();
+  try {
+    throw std::logic_error("main's");
+  } catch (const std::logic_error&) {
+    try {
+      g.switch_to();
+      ADD_FAILURE() << "the greenlet's exception did not reach its parent";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "greenlet's own");
+    }
+    EXPECT_EQ(std::uncaught_exceptions(), 0);
+  }
+}
+
 TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
   long sum = 0;
   for (int i = 0; i < 10'000; ++i) {
