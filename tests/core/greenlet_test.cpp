@@ -129,7 +129,7 @@ TEST(Greenlet, ACatchBlockSuspendedAcrossASwitchKeepsItsOwnException) {
       throw std::runtime_error("greenlet's own");
     } catch (...) {
       Greenlet::current().parent()->switch_to();  // main throws and catches meanwhile
-      throw;                                        // must rethrow this greenlet's exception
+      throw;                                      // must rethrow this greenlet's exception
     }
   });
   g.switch_to();

@@ -97,7 +97,7 @@ class Loop {
 
   /// Counts of what the loop holds, for tests and diagnostics.
   struct Stats {
-    std::size_t tasks = 0;       // live spawned tasks (running or suspended)
+    std::size_t tasks = 0;       // live spawned tasks and fibres (running or suspended)
     std::size_t timers = 0;      // armed timers
     std::size_t pending_io = 0;  // I/O operations submitted to the backend
     std::size_t ready = 0;       // coroutines queued to resume
