@@ -65,6 +65,7 @@ FiberStack StackAllocator::allocate() {
             "); end some fibres, raise vm.max_map_count, or choose unguarded stacks");
   }
   s.base = static_cast<char*>(m) + s.guard;
+  if (guarded_) prepare_overflow_report();
   return s;
 }
 

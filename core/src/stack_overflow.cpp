@@ -18,13 +18,6 @@ namespace {
 // Frames larger than the guard page may jump past it: a fault this far below still counts.
 constexpr std::size_t overflow_reach = 64 * 1024;
 
-struct Watched {
-  const char* base = nullptr;  // lowest usable address of the running fibre stack
-  std::size_t size = 0;
-  std::uint64_t id = 0;
-};
-[[gnu::tls_model("initial-exec")]] thread_local Watched t_watched;
-
 struct sigaction previous_handler;
 
 // Async-signal-safe formatting: append text or a decimal number.
@@ -48,14 +41,16 @@ struct Line {
 };
 
 void on_segv(int signal, siginfo_t* info, void* context) {
-  const Watched& w = t_watched;
+  const StackState* running = t_running_stack;
+  const FiberStack* stack = running ? running->stack : nullptr;
+  const char* base = stack && stack->guard != 0 ? static_cast<const char*>(stack->base) : nullptr;
   const char* address = static_cast<const char*>(info->si_addr);
-  if (w.base != nullptr && address < w.base && address + overflow_reach >= w.base) {
+  if (base != nullptr && address < base && address + overflow_reach >= base) {
     Line line;
     line.add("tide: fibre stack overflow in fibre ");
-    line.add(w.id);
+    line.add(running->id);
     line.add(" (stack size ");
-    line.add(static_cast<std::uint64_t>(w.size));
+    line.add(static_cast<std::uint64_t>(stack->size));
     line.add(" bytes); give it a larger stack\n");
     [[maybe_unused]] auto r = ::write(STDERR_FILENO, line.text, line.length);
     std::abort();
@@ -98,10 +93,14 @@ struct AltStack {
   std::size_t size = 0;
 };
 
-void install() noexcept {
-  [[gnu::tls_model("initial-exec")]] thread_local bool installed = false;
-  if (installed) return;
-  installed = true;
+}  // namespace
+
+[[gnu::tls_model("initial-exec")]] thread_local const StackState* t_running_stack = nullptr;
+
+void prepare_overflow_report() noexcept {
+  [[gnu::tls_model("initial-exec")]] thread_local bool prepared = false;
+  if (prepared) return;
+  prepared = true;
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction action {};
@@ -111,17 +110,6 @@ void install() noexcept {
     ::sigaction(SIGSEGV, &action, &previous_handler);
   });
   thread_local AltStack alt_stack;
-}
-
-}  // namespace
-
-void watch_stack(const FiberStack* stack, std::uint64_t id) noexcept {
-  if (stack == nullptr || stack->guard == 0) {
-    t_watched = {};
-    return;
-  }
-  install();
-  t_watched = {static_cast<const char*>(stack->base), stack->size, id};
 }
 
 }  // namespace tide::detail

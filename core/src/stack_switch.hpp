@@ -67,7 +67,7 @@ inline ExceptionGlobals& exception_globals() noexcept {
   from.uncaught_exceptions = eh.uncaught_exceptions;
   eh.caught_exceptions = to.caught_exceptions;
   eh.uncaught_exceptions = to.uncaught_exceptions;
-  watch_stack(to.stack, to.id);
+  t_running_stack = to.stack ? &to : nullptr;
 #ifdef TIDE_ASAN
   void* fake_stack = nullptr;
   __sanitizer_start_switch_fiber(ending ? nullptr : &fake_stack, to.bottom, to.size);

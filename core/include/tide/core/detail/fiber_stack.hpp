@@ -68,10 +68,15 @@ class StackAllocator {
 /// thread (they outlive its greenlets and loops).
 StackAllocator& thread_stack_pool(std::size_t size, bool guarded);
 
-/// Makes a fault just below the stack that runs on this thread print "tide: fibre stack
-/// overflow" with `id` and the stack's size on stderr, then abort, instead of a bare SIGSEGV.
-/// Sets up (once) a SIGSEGV handler running on an alternate signal stack; faults elsewhere go
-/// to the handler that was there before. `stack` null: a thread's own stack runs.
-void watch_stack(const FiberStack* stack, std::uint64_t id) noexcept;
+/// Sets up, once per thread, the report of a stack overflow: a SIGSEGV handler on an
+/// alternate signal stack that recognises a fault just below the running fibre's stack (see
+/// `t_running_stack`), prints "tide: fibre stack overflow" with the fibre's id and stack
+/// size on stderr and aborts; faults elsewhere go to the handler that was there before.
+/// Called when a guarded stack is handed out.
+void prepare_overflow_report() noexcept;
+
+/// The stack running on this thread, for the overflow report: set by every switch (one store),
+/// null while a thread's own stack runs.
+[[gnu::tls_model("initial-exec")]] extern thread_local const StackState* t_running_stack;
 
 }  // namespace tide::detail
