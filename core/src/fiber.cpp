@@ -18,23 +18,6 @@ std::size_t join_all(std::span<FiberJob* const> fibres, std::optional<Clock::tim
   return finished;
 }
 
-void yield_fiber() {
-  FiberJob& fibre =
-      FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
-  // What tide::await(YieldAwaiter) does, one call level shallower: every level between the
-  // user's code and the switch costs a mispredicted return when the fibre is switched back.
-  try {
-    if (fibre.cancel_pending) fibre.throw_cancelled();
-    if (fibre.loop->closing)
-      throw LoopClosed("tide::yield_now: the loop of " + fibre.describe() + " is being destroyed");
-    fibre.loop->schedule(fibre.handle());
-    fibre.suspend();
-    if (fibre.cancel_pending) fibre.throw_cancelled();
-  } catch (const Cancelled&) {
-    fibre.rethrow_cancellation();
-  }
-}
-
 }  // namespace detail
 
 Timeout::Timeout(std::chrono::nanoseconds limit, int)

@@ -145,7 +145,7 @@ Greenlet& Greenlet::current() {
 }
 
 std::any Greenlet::switch_to(std::any value) {
-  State& here = *current().state_;
+  State& here = *(t_current ? t_current : &current())->state_;  // current(), without a call
   State& to = *state_;
   if (to.dead) throw UsageError("tide::Greenlet::switch_to: the greenlet is dead");
   if (&to == &here) return value;

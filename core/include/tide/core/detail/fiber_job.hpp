@@ -66,6 +66,8 @@ class FiberJob : public OwnedJob {
   /// From the fibre: hands the thread back to the loop until the fibre is resumed. Throws
   /// FiberExit when the loop is being destroyed and the fibre must unwind.
   void suspend();
+  /// From the fibre: lets every other ready fibre and task run once (`tide::yield_now()`).
+  void yield();  // defined in fiber_job.cpp only (inlined into yield_fiber)
   /// From the fibre, inside `catch (const Cancelled&)`: a cancellation of this fibre becomes
   /// its interrupt (FiberExit for a kill, TimeoutError for a Timeout scope); any other
   /// Cancelled (from awaited work) is rethrown as it is.
@@ -93,6 +95,7 @@ class FiberJob : public OwnedJob {
   static FiberPromise::Trampoline drive(FiberJob& self);
   static void entry(void* transfer_context, FiberJob& self) noexcept;
   void switch_in() noexcept;
+  void suspend_inline();
   void run() noexcept;
   void free_frames() noexcept override;
   void free_stack() noexcept;
