@@ -124,7 +124,9 @@ void FiberJob::run() noexcept {
   try {
     invoke();
   } catch (const FiberExit&) {
-    killed_ = true;
+    // Killed: unless the FiberExit came from elsewhere (joining a killed fibre) and nobody
+    // ever asked this one to stop.
+    killed_ = cancel_requests > 0;
     error_ = std::current_exception();
   } catch (...) {
     error_ = std::current_exception();

@@ -151,6 +151,18 @@ TEST(Fiber, KillWhileSleepingRaisesFiberExitAtTheSuspensionPoint) {
   EXPECT_EQ(live, 0);
 }
 
+TEST(Fiber, JoiningAKilledFibreRaisesFiberExitWithoutKillingTheJoiner) {
+  in_fibre([] {
+    auto victim = tide::spawn_fiber([] { tide::sleep(1h); });
+    auto joiner = tide::spawn_fiber([&victim] { victim.join(); });
+    tide::yield_now();
+    victim.kill();
+    EXPECT_THROW(joiner.join(), tide::FiberExit);
+    EXPECT_TRUE(victim.killed());
+    EXPECT_FALSE(joiner.killed());
+  });
+}
+
 TEST(Fiber, KillWhileAwaitingAPipeReadCancelsTheRead) {
   in_fibre([] {
     tide::io::Pipe pipe;

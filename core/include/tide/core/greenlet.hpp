@@ -33,6 +33,10 @@ struct GreenletExit {};
 /// implicit main greenlet (`current()` before any switch).
 /// Stacks: guarded, lazily committed (see detail/fiber_stack.hpp); `stack_size` bytes.
 /// Thread safety: a greenlet belongs to the thread that created it.
+/// With a loop, use fibres (`spawn_fiber`), which the loop schedules. Greenlets switched
+/// explicitly inside a fibre must be back in the fibre before it waits (`tide::await`).
+/// Each greenlet keeps its own C++ exception state across switches (a `throw;` in a catch
+/// block rethrows its own exception after any number of switches).
 class Greenlet {
  public:
   using Function = std::function<std::any(std::any)>;
