@@ -387,11 +387,11 @@ TEST(Fiber, JoinOutsideTheLoopRunsTheLoop) {
     tide::sleep(2ms);
     order.push_back(2);
   });
-  auto b = tide::spawn_fiber(loop, [&] {
+  auto b = loop.spawn_fiber([&] {  // the member spelling
     tide::sleep(1ms);
     order.push_back(1);
   });
-  EXPECT_EQ(tide::joinall({a, b}), 2u);
+  EXPECT_EQ(tide::joinall({a, b}, std::chrono::duration<double>(60.0)), 2u);
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 

@@ -146,6 +146,32 @@ TEST(Greenlet, ACatchBlockSuspendedAcrossASwitchKeepsItsOwnException) {
   }
 }
 
+TEST(Greenlet, TakesPlainCallablesAndExceptionObjects) {
+  std::vector<int> printed;
+  Greenlet* gr2 = nullptr;
+  Greenlet gr1([&] {  // no value in, none out: the seed's shape
+    printed.push_back(12);
+    gr2->switch_to();
+    printed.push_back(34);
+  });
+  Greenlet g2([&](std::any) { printed.push_back(56); });
+  gr2 = &g2;
+  gr1.switch_to();
+  EXPECT_EQ(printed, (std::vector<int>{12, 56}));  // g2 ended: back to main, its parent
+  Greenlet doubler([](std::any v) { return std::any_cast<int>(v) * 2; });
+  EXPECT_EQ(std::any_cast<int>(doubler.switch_to(21)), 42);
+  Greenlet waiting([] {
+    try {
+      Greenlet::current().parent()->switch_to();
+    } catch (const std::out_of_range& e) {
+      return std::string(e.what());
+    }
+    return std::string("not thrown");
+  });
+  waiting.switch_to();
+  EXPECT_EQ(std::any_cast<std::string>(waiting.throw_in(std::out_of_range("stop"))), "stop");
+}
+
 TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
   long sum = 0;
   for (int i = 0; i < 10'000; ++i) {

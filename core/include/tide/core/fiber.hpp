@@ -310,20 +310,41 @@ auto spawn_fiber(Fn&& fn, Args&&... args) {
                              std::forward<Fn>(fn), std::forward<Args>(args)...);
 }
 
+template <class Fn, class... Args>
+requires(!std::is_same_v<std::remove_cvref_t<Fn>, FiberOptions>) auto Loop::spawn_fiber(
+    Fn&& fn, Args&&... args) {
+  return tide::spawn_fiber(*this, std::forward<Fn>(fn), std::forward<Args>(args)...);
+}
+template <class Fn, class... Args>
+auto Loop::spawn_fiber(FiberOptions options, Fn&& fn, Args&&... args) {
+  return tide::spawn_fiber(*this, std::move(options), std::forward<Fn>(fn),
+                           std::forward<Args>(args)...);
+}
+
 /// Waits until every fibre has finished, or `timeout` has passed; returns how many have
 /// finished. Takes no results (join each for its value or exception). Waits like `join()`:
 /// in a fibre, or outside the loop on its thread.
 template <std::ranges::input_range Fibres>
-std::size_t joinall(Fibres&& fibres, std::optional<std::chrono::nanoseconds> timeout = {}) {
+std::size_t joinall(Fibres&& fibres) {
   std::vector<detail::FiberJob*> jobs;
   for (auto&& f : fibres)
     jobs.push_back(FiberRef(f).job());
-  std::optional<detail::Clock::time_point> until;
-  if (timeout) until = detail::deadline_after(detail::Clock::now(), *timeout);
-  return detail::join_all(jobs, until);
+  return detail::join_all(jobs, std::nullopt);
 }
-inline std::size_t joinall(std::initializer_list<FiberRef> fibres,
-                           std::optional<std::chrono::nanoseconds> timeout = {}) {
+template <std::ranges::input_range Fibres, class Rep, class Period>
+std::size_t joinall(Fibres&& fibres, std::chrono::duration<Rep, Period> timeout) {
+  std::vector<detail::FiberJob*> jobs;
+  for (auto&& f : fibres)
+    jobs.push_back(FiberRef(f).job());
+  return detail::join_all(
+      jobs, detail::deadline_after(detail::Clock::now(), detail::clamp_to_nanoseconds(timeout)));
+}
+inline std::size_t joinall(std::initializer_list<FiberRef> fibres) {
+  return joinall(std::span<const FiberRef>(fibres.begin(), fibres.size()));
+}
+template <class Rep, class Period>
+std::size_t joinall(std::initializer_list<FiberRef> fibres,
+                    std::chrono::duration<Rep, Period> timeout) {
   return joinall(std::span<const FiberRef>(fibres.begin(), fibres.size()), timeout);
 }
 

@@ -5,6 +5,8 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 namespace tide {
 
@@ -42,9 +44,18 @@ class Greenlet {
   using Function = std::function<std::any(std::any)>;
   static constexpr std::size_t default_stack_size = 256 * 1024;
 
-  /// `parent` null: the current greenlet.
+  /// `parent` null: the current greenlet. `fn` takes the first switch's value (or nothing)
+  /// and returns the value for the parent (or nothing): `[](std::any v) -> std::any`,
+  /// `[] { ... }`, ...
   explicit Greenlet(Function fn, Greenlet* parent = nullptr,
                     std::size_t stack_size = default_stack_size);
+  template <class Fn>
+  requires(
+      !std::is_convertible_v<Fn, Function> &&
+      (std::is_invocable_v<Fn&, std::any> ||
+       std::is_invocable_v<Fn&>)) explicit Greenlet(Fn fn, Greenlet* parent = nullptr,
+                                                    std::size_t stack_size = default_stack_size)
+      : Greenlet(adapt(std::move(fn)), parent, stack_size) {}
   Greenlet(const Greenlet&) = delete;
   Greenlet& operator=(const Greenlet&) = delete;
   /// A suspended greenlet gets GreenletExit thrown in and runs until it ends.
@@ -56,6 +67,11 @@ class Greenlet {
   /// Switches to this greenlet raising `error` at its suspension point (an unstarted one dies
   /// at once and the error goes to its parent, as in Python).
   std::any throw_in(std::exception_ptr error);
+  /// The same with an exception object: `g.throw_in(std::runtime_error("stop"))`.
+  template <class E>
+  requires(!std::is_convertible_v<E, std::exception_ptr>) std::any throw_in(E error) {
+    return throw_in(std::make_exception_ptr(std::move(error)));
+  }
 
   [[nodiscard]] bool started() const noexcept;
   [[nodiscard]] bool dead() const noexcept;
@@ -66,6 +82,25 @@ class Greenlet {
   struct State;
 
  private:
+  template <class Fn>
+  static Function adapt(Fn fn) {
+    return [fn = std::move(fn)](std::any value) mutable -> std::any {
+      if constexpr (std::is_invocable_v<Fn&, std::any>) {
+        if constexpr (std::is_void_v<std::invoke_result_t<Fn&, std::any>>) {
+          fn(std::move(value));
+          return {};
+        } else {
+          return fn(std::move(value));
+        }
+      } else if constexpr (std::is_void_v<std::invoke_result_t<Fn&>>) {
+        fn();
+        return {};
+      } else {
+        return fn();
+      }
+    };
+  }
+
   struct MainTag {};
   explicit Greenlet(MainTag);
   friend struct State;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <tide/core/detail/callback.hpp>
@@ -22,6 +23,7 @@ class Task;
 template <class T>
 class JoinHandle;
 class ThreadPool;
+struct FiberOptions;
 namespace detail {
 class OwnedJob;
 class TaskJob;
@@ -177,6 +179,13 @@ class Loop {
   template <class T>
   [[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {});
 
+  /// Starts `fn(args...)` as a fibre on this loop: see `tide::spawn_fiber` (fiber.hpp).
+  template <class Fn, class... Args>
+  requires(!std::is_same_v<std::remove_cvref_t<Fn>, FiberOptions>)
+      [[nodiscard]] auto spawn_fiber(Fn&& fn, Args&&... args);
+  template <class Fn, class... Args>
+  [[nodiscard]] auto spawn_fiber(FiberOptions options, Fn&& fn, Args&&... args);
+
   /// Runs the loop until `task` has finished; returns its value or rethrows its exception.
   /// Throws UsageError if the task can never finish (nothing is left that could wake it) or
   /// if called from inside this loop.
@@ -207,4 +216,5 @@ LoopCore& current_core(const char* what);
 
 }  // namespace tide
 
+#include <tide/core/fiber.hpp>  // Loop::spawn_fiber's definition
 #include <tide/core/spawn.hpp>  // Loop::spawn's definition (needs Task and JoinHandle)
