@@ -213,6 +213,10 @@ class [[nodiscard]] Fiber {
     mutable bool used_ = false;
   };
   Join join() { return Join(*this); }
+  /// `co_await fibre` is `co_await fibre.join()` (and `tide::await(fibre)` joins it too).
+  typename Join::Awaiter operator co_await() {
+    return typename Join::Awaiter(check("co_await"), *this);
+  }
 
   /// The finished fibre's value, or its exception rethrown. UsageError if it has not finished
   /// or the result was already taken; LoopClosed if its loop was destroyed first.
