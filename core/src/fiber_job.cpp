@@ -8,13 +8,11 @@
 #include <tide/core/errors.hpp>
 #include <tide/core/sleep.hpp>
 
-#include "stack_switch.hpp"
+#include <tide/core/detail/stack_switch.hpp>
 
 namespace tide::detail {
 
-namespace {
 [[gnu::tls_model("initial-exec")]] thread_local FiberJob* t_running_fiber = nullptr;
-}  // namespace
 
 FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owner) {
   kind = "fibre";
@@ -31,10 +29,6 @@ FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owne
 
 FiberJob::~FiberJob() {
   free_stack();
-}
-
-FiberJob* FiberJob::running() noexcept {
-  return t_running_fiber;
 }
 
 FiberJob& FiberJob::require_running(const char* what) {
@@ -133,25 +127,11 @@ void FiberJob::run() noexcept {
   }
 }
 
-[[gnu::always_inline]] inline void FiberJob::suspend_inline() {
-  resumer_ = switch_stack(own_state_, resumer_state_, resumer_, nullptr).fctx;
-  if (unwinding_) throw FiberExit{};
-}
-
-void FiberJob::suspend() {
-  suspend_inline();
-}
-
-[[gnu::always_inline]] inline void FiberJob::yield() {
-  // What tide::await(YieldAwaiter) does, with the switch inlined: every call level between
-  // the user's code and the switch costs a mispredicted return when the fibre is resumed.
+void FiberJob::yield_interrupted() {
   try {
-    if (cancel_pending) throw_cancelled();
-    if (loop->closing)
+    if (loop->closing && !cancel_pending)
       throw LoopClosed("tide::yield_now: the loop of " + describe() + " is being destroyed");
-    loop->schedule(trampoline_);
-    suspend_inline();
-    if (cancel_pending) throw_cancelled();
+    throw_cancelled();
   } catch (const Cancelled&) {
     rethrow_cancellation();
   }
@@ -223,11 +203,6 @@ void FiberJob::free_stack() noexcept {
   __asan_unpoison_memory_region(stack_.base, stack_.size);
 #endif
   stacks_->deallocate(std::exchange(stack_, {}));
-}
-
-// Here rather than in fiber.cpp, so that yield() inlines into it (see yield()).
-void yield_fiber() {
-  FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())").yield();
 }
 
 }  // namespace tide::detail

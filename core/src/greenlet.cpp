@@ -10,7 +10,7 @@
 #include <tide/core/detail/fiber_stack.hpp>
 #include <tide/core/errors.hpp>
 
-#include "stack_switch.hpp"
+#include <tide/core/detail/stack_switch.hpp>
 
 namespace tide {
 

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <exception>
 
+#include <tide/core/detail/fiber_job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/detail/timer_heap.hpp>
@@ -84,8 +85,13 @@ std::chrono::nanoseconds clamp_to_nanoseconds(std::chrono::duration<Rep, Period>
   return std::chrono::ceil<nanoseconds>(d);
 }
 
-/// Yields the fibre to the loop once (the body of a discarded `tide::yield_now()`).
-void yield_fiber();
+/// Yields the running fibre to the loop once (the body of a discarded `tide::yield_now()`).
+inline void yield_fiber() {
+  FiberJob* fibre = t_running_fiber;
+  if (fibre == nullptr) [[unlikely]]
+    FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
+  fibre->yield();
+}
 
 class YieldAwaiter {
  public:

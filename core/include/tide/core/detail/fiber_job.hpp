@@ -14,6 +14,8 @@
 #include <tide/core/detail/fiber_stack.hpp>
 #include <tide/core/detail/owned_job.hpp>
 #include <tide/core/detail/promise.hpp>
+#include <tide/core/detail/stack_switch.hpp>
+#include <tide/core/errors.hpp>
 
 namespace tide {
 
@@ -32,6 +34,9 @@ struct FiberOptions {
 namespace tide::detail {
 
 class FiberJob;
+
+/// The fibre running on this thread (null outside fibres).
+[[gnu::tls_model("initial-exec")]] extern thread_local FiberJob* t_running_fiber;
 
 /// The coroutine frame that stands for a fibre in the loop's ready queue: resuming it switches
 /// to the fibre, and any tide awaiter can park it, schedule it and find the fibre's job through
@@ -57,7 +62,7 @@ class FiberJob : public OwnedJob {
   void start();
 
   /// The fibre running on this thread, or null outside fibres.
-  [[nodiscard]] static FiberJob* running() noexcept;
+  [[nodiscard]] static FiberJob* running() noexcept { return t_running_fiber; }
   /// The running fibre; UsageError naming `what` outside a fibre.
   static FiberJob& require_running(const char* what);
 
@@ -65,9 +70,21 @@ class FiberJob : public OwnedJob {
   [[nodiscard]] std::coroutine_handle<FiberPromise> handle() const noexcept { return trampoline_; }
   /// From the fibre: hands the thread back to the loop until the fibre is resumed. Throws
   /// FiberExit when the loop is being destroyed and the fibre must unwind.
-  void suspend();
+  /// (Inline, like yield(): every call level between the fibre's code and the switch costs a
+  /// mispredicted return when the fibre is switched back in.)
+  void suspend() {
+    resumer_ = switch_stack(own_state_, resumer_state_, resumer_, nullptr).fctx;
+    if (unwinding_) throw FiberExit{};
+  }
   /// From the fibre: lets every other ready fibre and task run once (`tide::yield_now()`).
-  void yield();  // defined in fiber_job.cpp only (inlined into yield_fiber)
+  void yield() {
+    if (cancel_pending || loop->closing) [[unlikely]]
+      return yield_interrupted();
+    loop->schedule(trampoline_);
+    suspend();
+    if (cancel_pending) [[unlikely]]
+      return yield_interrupted();
+  }
   /// From the fibre, inside `catch (const Cancelled&)`: a cancellation of this fibre becomes
   /// its interrupt (FiberExit for a kill, TimeoutError for a Timeout scope); any other
   /// Cancelled (from awaited work) is rethrown as it is.
@@ -95,7 +112,7 @@ class FiberJob : public OwnedJob {
   static FiberPromise::Trampoline drive(FiberJob& self);
   static void entry(void* transfer_context, FiberJob& self) noexcept;
   void switch_in() noexcept;
-  void suspend_inline();
+  [[noreturn]] void yield_interrupted();
   void run() noexcept;
   void free_frames() noexcept override;
   void free_stack() noexcept;
