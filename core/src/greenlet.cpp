@@ -16,54 +16,10 @@ namespace tide {
 
 using detail::fctx::transfer_t;
 
-struct Greenlet::State {
-  Greenlet* self = nullptr;
-  Function fn;
-  Greenlet* parent = nullptr;
-  void* context = nullptr;  // where to jump to resume it, while it is suspended
-  std::size_t requested_stack = 0;
-  bool started = false;
-  bool dead = false;
-  // What the switch into this greenlet carries.
-  std::any value;
-  std::exception_ptr error;
-  detail::StackState switch_state;  // its sanitizer and exception state while suspended
-  detail::FiberStack stack;         // empty for a thread's main greenlet
-  detail::StackAllocator* stacks = nullptr;
-  std::uint64_t id = 0;
-
-  void enter(State& to);
-  void release_stack() noexcept;
-  static void entry(transfer_t from) noexcept;
-  static void arrived(transfer_t from) noexcept;
-  static State* nearest_living(Greenlet* g) noexcept {
-    State* s = g->state_.get();
-    while (s->dead)
-      s = s->parent->state_.get();
-    return s;
-  }
-};
-
-namespace {
-
-// initial-exec: tide is linked into programs (static library), and the default model for PIC
-// code makes every access a call to __tls_get_addr, a large share of a switch.
-[[gnu::tls_model("initial-exec")]] thread_local Greenlet* t_current = nullptr;
-
-}  // namespace
-
-// The current greenlet (`this`) hands the thread to `to`; returns once switched back to.
-[[gnu::always_inline]] inline void Greenlet::State::enter(State& to) {
-  t_current = to.self;
-  arrived(detail::switch_stack(switch_state, to.switch_state, to.context, this));
-}
-
-// Just switched to from `from.data` (a State), which can be resumed at `from.fctx`.
-void Greenlet::State::arrived(transfer_t from) noexcept {
-  auto* left = static_cast<State*>(from.data);
-  left->context = from.fctx;
-  if (left->dead) left->release_stack();  // it ended: nothing runs on its stack any more
-}
+namespace detail {
+[[gnu::tls_model("initial-exec")]] thread_local Greenlet* t_current_greenlet = nullptr;
+}  // namespace detail
+using detail::t_current_greenlet;
 
 void Greenlet::State::release_stack() noexcept {
 #ifdef TIDE_TSAN
@@ -79,7 +35,7 @@ void Greenlet::State::release_stack() noexcept {
 }
 
 void Greenlet::State::entry(transfer_t from) noexcept {
-  State& self = *t_current->state_;
+  State& self = *t_current_greenlet->state_;
   detail::arrive_on_new_stack(static_cast<State*>(from.data)->switch_state);
   arrived(from);
   State* to = nullptr;
@@ -100,7 +56,7 @@ void Greenlet::State::entry(transfer_t from) noexcept {
     to->value = std::move(result);
     to->error = std::move(error);
   }
-  t_current = to->self;
+  t_current_greenlet = to->self;
   detail::switch_stack(self.switch_state, to->switch_state, to->context, &self, /*ending=*/true);
   __builtin_unreachable();  // a dead greenlet is never switched to again
 }
@@ -109,7 +65,7 @@ Greenlet::Greenlet(MainTag) : state_(std::make_unique<State>()) {
   state_->self = this;
   state_->started = true;
 #ifdef TIDE_TSAN
-  state_->switch_state.tsan_fiber = __tsan_get_current_fiber();
+  state_->switch_state.tsan_fiber = __tsan_get_current_greenlet_fiber();
 #endif
 }
 
@@ -126,7 +82,7 @@ Greenlet::Greenlet(Function fn, Greenlet* parent, std::size_t stack_size)
 
 Greenlet::~Greenlet() {
   State& s = *state_;
-  if (!s.started || s.dead || s.self == t_current) return;
+  if (!s.started || s.dead || s.self == t_current_greenlet) return;
   // Unwind its stack: GreenletExit at its suspension point, then back here.
   s.parent = &current();
   try {
@@ -137,15 +93,15 @@ Greenlet::~Greenlet() {
 }
 
 Greenlet& Greenlet::current() {
-  if (t_current == nullptr) {
+  if (t_current_greenlet == nullptr) {
     thread_local std::unique_ptr<Greenlet> main(new Greenlet(MainTag{}));
-    t_current = main.get();
+    t_current_greenlet = main.get();
   }
-  return *t_current;
+  return *t_current_greenlet;
 }
 
-std::any Greenlet::switch_to(std::any value) {
-  State& here = *(t_current ? t_current : &current())->state_;  // current(), without a call
+std::any Greenlet::switch_slow(std::any value) {
+  State& here = *current().state_;
   State& to = *state_;
   if (to.dead) throw UsageError("tide::Greenlet::switch_to: the greenlet is dead");
   if (&to == &here) return value;
@@ -163,7 +119,8 @@ std::any Greenlet::switch_to(std::any value) {
 #endif
   }
   to.value = std::move(value);
-  here.enter(to);
+  t_current_greenlet = to.self;
+  State::arrived(detail::switch_stack(here.switch_state, to.switch_state, to.context, &here));
   if (here.error) std::rethrow_exception(std::exchange(here.error, nullptr));
   return std::exchange(here.value, {});
 }
@@ -181,7 +138,7 @@ std::any Greenlet::throw_in(std::exception_ptr error) {
   }
   if (to.dead) throw UsageError("tide::Greenlet::throw_in: the greenlet is dead");
   to.error = error;
-  return switch_to();
+  return switch_slow({});
 }
 
 bool Greenlet::started() const noexcept {

@@ -8,6 +8,9 @@
 #include <type_traits>
 #include <utility>
 
+#include <tide/core/detail/fiber_stack.hpp>
+#include <tide/core/detail/stack_switch.hpp>
+
 namespace tide {
 
 /// Thrown into a greenlet that is destroyed while suspended, so its stack unwinds (its
@@ -103,8 +106,68 @@ class Greenlet {
 
   struct MainTag {};
   explicit Greenlet(MainTag);
+  /// switch_to for the cases off the fast path: first switch, dead, self, errors.
+  std::any switch_slow(std::any value);
   friend struct State;
   std::unique_ptr<State> state_;
 };
+
+}  // namespace tide
+
+namespace tide {
+
+namespace detail {
+/// The greenlet running on this thread (null before the first `Greenlet::current()`).
+[[gnu::tls_model("initial-exec")]] extern thread_local Greenlet* t_current_greenlet;
+}  // namespace detail
+
+/// A greenlet's insides: here so that the switch can be inline in the caller (every call
+/// level between the caller and the switch costs a mispredicted return after it).
+struct Greenlet::State {
+  Greenlet* self = nullptr;
+  Function fn;
+  Greenlet* parent = nullptr;
+  void* context = nullptr;  // where to jump to resume it, while it is suspended
+  std::size_t requested_stack = 0;
+  bool started = false;
+  bool dead = false;
+  // What the switch into this greenlet carries.
+  std::any value;
+  std::exception_ptr error;
+  detail::StackState switch_state;  // its sanitizer and exception state while suspended
+  detail::FiberStack stack;         // empty for a thread's main greenlet
+  detail::StackAllocator* stacks = nullptr;
+  std::uint64_t id = 0;
+
+  void release_stack() noexcept;
+  static void entry(detail::fctx::transfer_t from) noexcept;
+  /// Just switched to from `from.data` (a State), which can be resumed at `from.fctx`.
+  static void arrived(detail::fctx::transfer_t from) noexcept {
+    auto* left = static_cast<State*>(from.data);
+    left->context = from.fctx;
+    if (left->dead) [[unlikely]]
+      left->release_stack();  // it ended: nothing runs on its stack any more
+  }
+  static State* nearest_living(Greenlet* g) noexcept {
+    State* s = g->state_.get();
+    while (s->dead)
+      s = s->parent->state_.get();
+    return s;
+  }
+};
+
+inline std::any Greenlet::switch_to(std::any value) {
+  Greenlet* current = detail::t_current_greenlet;
+  State& to = *state_;
+  if (current == nullptr || !to.started || to.dead || current == this) [[unlikely]]
+    return switch_slow(std::move(value));
+  State& here = *current->state_;
+  to.value = std::move(value);
+  detail::t_current_greenlet = this;
+  State::arrived(detail::switch_stack(here.switch_state, to.switch_state, to.context, &here));
+  if (here.error) [[unlikely]]
+    std::rethrow_exception(std::exchange(here.error, nullptr));
+  return std::exchange(here.value, {});
+}
 
 }  // namespace tide
