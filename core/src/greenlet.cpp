@@ -65,7 +65,7 @@ Greenlet::Greenlet(MainTag) : state_(std::make_unique<State>()) {
   state_->self = this;
   state_->started = true;
 #ifdef TIDE_TSAN
-  state_->switch_state.tsan_fiber = __tsan_get_current_greenlet_fiber();
+  state_->switch_state.tsan_fiber = __tsan_get_current_fiber();
 #endif
 }
 
