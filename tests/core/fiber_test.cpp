@@ -422,6 +422,20 @@ TEST(Fiber, LoopDestroyedWhileFibresWaitUnwindsTheirStacks) {
   EXPECT_EQ(seen, (std::vector<std::string>{"exit", "closed"}));
 }
 
+TEST(Fiber, HandleThatOutlivesItsLoopReportsLoopClosed) {
+  Fiber<int> orphan;
+  {
+    Loop loop;
+    orphan = tide::spawn_fiber(loop, [] {
+      tide::sleep(1h);
+      return 1;
+    });
+    loop.run_once(0ns);
+  }
+  EXPECT_TRUE(orphan.done());
+  EXPECT_THROW((void)static_cast<int>(orphan.join()), tide::LoopClosed);
+}
+
 TEST(Fiber, MisuseIsAClearError) {
   // No fibre: the bridge says so.
   try {

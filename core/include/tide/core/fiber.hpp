@@ -183,7 +183,7 @@ class [[nodiscard]] Fiber {
       detail::FiberJob& job = owner_->check("join()");
       if (&job == detail::FiberJob::running())
         throw UsageError("tide::Fiber::join(): " + job.describe() + " joins itself");
-      if (!job.finished)
+      if (!job.finished && !job.frame_destroyed)  // after its loop is gone: LoopClosed below
         detail::wait_for(*job.loop, detail::DoneAwaiter(job), "tide::Fiber::join()");
       return owner_->take("join()");
     }
