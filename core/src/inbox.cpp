@@ -70,8 +70,7 @@ void Inbox::awake() {
   sleeping_ = false;
 }
 
-void Inbox::take(std::vector<Callback>& out) {
-  if (!has_items_.load(std::memory_order_acquire)) return;
+void Inbox::take_posted(std::vector<Callback>& out) {
   std::lock_guard lock(mutex_);
   out.swap(items_);
   has_items_.store(false, std::memory_order_relaxed);

@@ -31,8 +31,11 @@ class Inbox {
   bool prepare_to_sleep();
   /// Loop thread, after waking: posts need not wake it.
   void awake();
-  /// Loop thread: the callbacks posted so far, oldest first.
-  void take(std::vector<Callback>& out);
+  /// Loop thread: the callbacks posted so far, oldest first. (Every iteration asks: the
+  /// common empty case is one atomic load, inline.)
+  void take(std::vector<Callback>& out) {
+    if (has_items_.load(std::memory_order_acquire)) take_posted(out);
+  }
   /// Callbacks are waiting, or a Remote exists that may post more.
   [[nodiscard]] bool busy() const;
   /// A Remote went away; if it was the last, wakes a sleeping loop so `run()` can see that
@@ -47,6 +50,8 @@ class Inbox {
   // Set (under the lock) when items_ becomes non-empty: lets `take` skip the lock when idle.
   // A post racing with that check is simply taken next iteration; before the loop sleeps,
   // prepare_to_sleep looks under the lock, so no post is ever missed.
+  void take_posted(std::vector<Callback>& out);
+
   std::atomic<bool> has_items_{false};
 
   mutable std::mutex mutex_;

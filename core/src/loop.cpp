@@ -264,8 +264,12 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    and I/O still waits at most that many iterations (with no I/O in flight there is
   //    nothing to poll for: posts are taken below in every iteration).
   const bool busy = !c.ready.empty() || c.stopping;
-  if (!busy || (++c.polls_skipped >= poll_interval &&
-                (c.driver->pending() > 0 || c.driver->has_unsubmitted()))) {
+  bool poll = !busy;
+  if (busy && ++c.polls_skipped >= poll_interval) {
+    c.polls_skipped = 0;
+    poll = c.driver->pending() > 0 || c.driver->has_unsubmitted();
+  }
+  if (poll) {
     c.polls_skipped = 0;
     std::optional<std::chrono::nanoseconds> timeout;
     if (max_wait != std::chrono::nanoseconds::max()) timeout = std::max(max_wait, {});
@@ -329,7 +333,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
 
   if (failure) std::rethrow_exception(failure);
-  return alive();
+  return !c.ready.empty() || alive();  // the common case without a call
 }
 
 void Loop::run_until_finished(const detail::OwnedJob& job) {
