@@ -41,24 +41,14 @@ FiberJob& FiberJob::require_running(const char* what) {
 
 void FiberJob::start() {
   try {
-    loop->check_thread("tide::spawn_fiber");
-    loop->adopt(*this);
-    own_state_.id = id;
-    try {
-      trampoline_ = drive(*this).frame;
-      trampoline_.promise().job = this;
-      trampoline_.promise().started = true;
-      loop->schedule(trampoline_);
-    } catch (...) {
-      loop->release(*this);
-      throw;
-    }
+    trampoline_ = drive(*this).frame;
   } catch (...) {
-    // Never started: nobody else knows this job, so it goes now, stack and all.
-    free_frames();
+    free_frames();  // not started: the stack goes with the job
     delete this;
     throw;
   }
+  trampoline_.promise().started = true;
+  launch(trampoline_.promise(), trampoline_, "tide::spawn_fiber");
 }
 
 // Inlined into drive(): each call level between the loop and the switch costs a
@@ -66,6 +56,7 @@ void FiberJob::start() {
 [[gnu::always_inline]] inline void FiberJob::switch_in() noexcept {
   if (!started_) {
     started_ = true;
+    own_state_.id = id;  // for the overflow report (the id is given when the loop adopts it)
     if (cancel_pending) {
       // Killed before it ever ran: it never does (as a greenlet killed before it starts).
       cancel_pending = false;

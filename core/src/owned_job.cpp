@@ -1,6 +1,7 @@
 #include <tide/core/detail/owned_job.hpp>
 
 #include <tide/core/detail/loop_core.hpp>
+#include <tide/core/detail/promise.hpp>
 #include <tide/core/errors.hpp>
 
 namespace tide::detail {
@@ -30,6 +31,25 @@ bool OwnedJob::ended_cancelled() const noexcept {
     return true;
   } catch (...) {
     return false;
+  }
+}
+
+void OwnedJob::launch(PromiseBase& promise, std::coroutine_handle<> frame, const char* what) {
+  try {
+    loop->check_thread(what);
+    promise.job = this;
+    loop->adopt(*this);
+    try {
+      loop->schedule(frame);
+    } catch (...) {
+      loop->release(*this);
+      throw;
+    }
+  } catch (...) {
+    // Never started: nobody else knows this job, so it goes now, with what it holds.
+    free_frames();
+    delete this;
+    throw;
   }
 }
 

@@ -13,22 +13,7 @@ TaskJob::TaskJob(LoopCore& owner, std::coroutine_handle<> frame, PromiseBase& pr
 }
 
 void TaskJob::start() {
-  try {
-    loop->check_thread("spawn");
-    promise_->job = this;
-    loop->adopt(*this);
-    try {
-      loop->schedule(frame_);
-    } catch (...) {
-      loop->release(*this);
-      throw;
-    }
-  } catch (...) {
-    // Never started: nobody else knows this job, so it goes now, frame and all.
-    free_frames();
-    delete this;
-    throw;
-  }
+  launch(*promise_, frame_, "spawn");
 }
 
 void TaskJob::destroy_frames() noexcept {

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <coroutine>
 #include <exception>
 
 #include <tide/core/detail/job.hpp>
 
 namespace tide::detail {
+
+struct PromiseBase;
 
 /// Told when an owned job finishes (a join awaiter, a child set's slot, a fibre pool). A job
 /// keeps any number of them, told in the order they started watching.
@@ -41,6 +44,9 @@ class OwnedJob : public Job {
   bool result_taken = false;     // the handle consumed the result
 
  protected:
+  /// Links the job into its loop and queues `frame` (whose promise is `promise`) to run.
+  /// If anything fails the job is freed (it is not started, nobody else knows it).
+  void launch(PromiseBase& promise, std::coroutine_handle<> frame, const char* what);
   /// The work is done: unlink from the loop, tell the watchers, free the job if unowned.
   void finish() noexcept;
   /// The loop destroyed the work unfinished (after `free_frames`).
