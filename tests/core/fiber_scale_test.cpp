@@ -13,6 +13,7 @@
 #include <tide/core/loop.hpp>
 
 #include "process_memory.hpp"
+#include "recursion.hpp"
 #include "sanitizers.hpp"
 #include "test_loop.hpp"
 
@@ -157,15 +158,6 @@ TEST(FiberScale, CreateDestroyCyclesLeaveMappingsAndMemoryAtBaseline) {
   EXPECT_EQ(loop.stats().tasks, 0u);
 }
 
-volatile int recursion_limit = 1 << 30;  // never reached: the stack runs out first
-
-int recurse(int n) {
-  volatile char frame[512];
-  frame[0] = static_cast<char>(n);
-  if (n >= recursion_limit) return n;
-  return n + recurse(n + 1) + frame[0];
-}
-
 TEST(FiberDeathTest, StackOverflowIsReportedWithIdAndSize) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
@@ -173,7 +165,8 @@ TEST(FiberDeathTest, StackOverflowIsReportedWithIdAndSize) {
         Loop loop;
         tide::FiberOptions options;
         options.stack_size = 64 * 1024;
-        auto f = tide::spawn_fiber(loop, options, [] { return recurse(0); });
+        auto f = tide::spawn_fiber(loop, options,
+                                   [] { return tide::testing::recurse_until_overflow(0); });
         (void)f.join().get();
       },
       "fibre stack overflow in fibre [0-9]+ \\(stack size 65536 bytes\\)");

@@ -12,6 +12,7 @@
 #include <tide/core/errors.hpp>
 
 #include "process_memory.hpp"
+#include "recursion.hpp"
 #include "sanitizers.hpp"
 
 namespace {
@@ -207,20 +208,12 @@ TEST(Greenlet, CreateDestroyCyclesLeaveMappingsAndMemoryAtBaseline) {
   EXPECT_LE(resident_pages(), rss_before + rss_before / 20) << "resident set grew over 5%";
 }
 
-volatile int recursion_limit = 1 << 30;  // never reached: the stack runs out first
-
-int recurse(int n) {
-  volatile char frame[512];
-  frame[0] = static_cast<char>(n);
-  if (n >= recursion_limit) return n;
-  return n + recurse(n + 1) + frame[0];
-}
-
 TEST(GreenletDeathTest, StackOverflowIsReportedWithIdAndSize) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        Greenlet g([](std::any) -> std::any { return recurse(0); }, nullptr, 32 * 1024);
+        Greenlet g([](std::any) -> std::any { return tide::testing::recurse_until_overflow(0); },
+                   nullptr, 32 * 1024);
         g.switch_to();
       },
       "fibre stack overflow in fibre [0-9]+ \\(stack size 32768 bytes\\)");
