@@ -80,10 +80,7 @@ void ChildSet::child_finished(JoinWatcher& w) noexcept {
   job->drop_handle(false);  // finished: frees the frame
   if (--set.running_ == 0) {
     if (set.deadline_.loop) set.deadline_.loop->remove_timer(set.deadline_);
-    if (Join* joiner = std::exchange(set.joiner_, nullptr)) {
-      joiner->job->unpark(*joiner);
-      joiner->job->loop->schedule(joiner->handle);
-    }
+    if (Join* joiner = std::exchange(set.joiner_, nullptr)) joiner->wake();
   }
 }
 

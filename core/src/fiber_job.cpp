@@ -118,6 +118,13 @@ void FiberJob::run() noexcept {
   }
 }
 
+void yield_fiber() {
+  FiberJob* fibre = t_running_fiber;
+  if (fibre == nullptr) [[unlikely]]
+    FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
+  fibre->yield();
+}
+
 void FiberJob::yield_interrupted() {
   try {
     if (loop->closing && !cancel_pending)

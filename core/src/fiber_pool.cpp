@@ -16,8 +16,7 @@ FiberPool::FiberPool(Loop& loop, std::size_t size, FiberOptions options)
 }
 
 FiberPool::~FiberPool() {
-  while (Member* m = members_) {
-    members_ = m->next;
+  while (Member* m = members_.pop_front()) {
     m->job->unwatch(*m);
     m->job->drop_handle(/*cancel=*/true);  // kills it; it frees itself when done
     delete m;
@@ -45,9 +44,13 @@ void FiberPool::acquire_slot() {
       return;
     }
     // A fibre that ends hands its slot straight to the first waiter (taken_ stays).
-    if (detail::wait_for(*loop_, slot_waiters_.wait(&slot_free, this), "tide::FiberPool::spawn"))
+    if (detail::block_on(*loop_, slot_waiters_.wait(&slot_free, this), "tide::FiberPool::spawn"))
       return;
   }
+}
+
+void FiberPool::slot_unclaimed(void* pool) noexcept {
+  static_cast<FiberPool*>(pool)->release_slot();
 }
 
 void FiberPool::release_slot() noexcept {
@@ -66,9 +69,7 @@ void FiberPool::adopt(detail::FiberJob& job) {
   m->on_finished = &member_finished;
   m->pool = this;
   m->job = &job;
-  m->next = members_;
-  if (members_) members_->prev = m;
-  members_ = m;
+  members_.push_back(*m);
   job.watch(*m);
 }
 
@@ -83,8 +84,7 @@ void FiberPool::member_finished(detail::JoinWatcher& w) noexcept {
       job.loop->report_unhandled(job.exception(), job);
   }
   job.result_taken = true;
-  (m->prev ? m->prev->next : pool.members_) = m->next;
-  if (m->next) m->next->prev = m->prev;
+  pool.members_.remove(*m);
   delete m;
   job.drop_handle(/*cancel=*/false);  // finished: freed once its watchers are told
   pool.release_slot();
@@ -92,12 +92,12 @@ void FiberPool::member_finished(detail::JoinWatcher& w) noexcept {
 
 void FiberPool::join() {
   while (taken_ > 0)
-    detail::wait_for(*loop_, idle_waiters_.wait(&idle, this), "tide::FiberPool::join");
+    detail::block_on(*loop_, idle_waiters_.wait(&idle, this), "tide::FiberPool::join");
   if (first_error_) std::rethrow_exception(std::exchange(first_error_, nullptr));
 }
 
 void FiberPool::kill() noexcept {
-  for (Member* m = members_; m != nullptr; m = m->next)
+  for (Member* m = members_.front(); m != nullptr; m = decltype(members_)::next(*m))
     m->job->kill();
 }
 

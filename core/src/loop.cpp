@@ -1,9 +1,6 @@
 #include <tide/core/loop.hpp>
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -12,8 +9,9 @@
 
 #include <tide/core/thread_pool.hpp>
 
-#include "core/src/driver.hpp"
+#include "core/src/backend/driver.hpp"
 #include "core/src/inbox.hpp"
+#include "core/src/sigpipe.hpp"
 #include "core/src/thread_loops.hpp"
 
 namespace tide {
@@ -38,86 +36,14 @@ Backend backend_from_environment(Backend requested) {
   }
 }
 
-// Writing to a pipe or socket whose reader is gone must fail with EPIPE, not kill the process.
-// Only a default disposition is changed: a handler the application installed stays.
-void ignore_sigpipe() noexcept {
-  static const bool done = [] {
-    struct sigaction current {};
-    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-      struct sigaction ignore {};
-      ignore.sa_handler = SIG_IGN;
-      ::sigemptyset(&ignore.sa_mask);
-      ::sigaction(SIGPIPE, &ignore, nullptr);
-    }
-    return true;
-  }();
-  (void)done;
-}
-
 }  // namespace
-
-std::string_view to_string(Backend backend) noexcept {
-  switch (backend) {
-    case Backend::Auto:
-      return "auto";
-    case Backend::IoUring:
-      return "io_uring";
-    case Backend::Epoll:
-      return "epoll";
-    case Backend::Poll:
-      return "poll";
-    case Backend::Kqueue:
-      return "kqueue";
-    case Backend::Iocp:
-      return "iocp";
-  }
-  return "unknown";
-}
-
-Backend parse_backend(std::string_view name) {
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (lower == "auto") return Backend::Auto;
-  if (lower == "io_uring" || lower == "iouring" || lower == "uring") return Backend::IoUring;
-  if (lower == "epoll") return Backend::Epoll;
-  if (lower == "poll") return Backend::Poll;
-  if (lower == "kqueue") return Backend::Kqueue;
-  if (lower == "iocp") return Backend::Iocp;
-  throw std::invalid_argument("unknown tide backend '" + std::string(name) +
-                              "' (expected auto, io_uring, epoll, poll, kqueue or iocp)");
-}
-
-// ---- Remote ------------------------------------------------------------------------------
-
-Loop::Remote::Remote(std::shared_ptr<detail::Inbox> inbox) noexcept : inbox_(std::move(inbox)) {
-  inbox_->remotes.fetch_add(1, std::memory_order_acq_rel);
-}
-Loop::Remote::Remote(const Remote& other) noexcept : Remote(other.inbox_) {}
-Loop::Remote::Remote(Remote&& other) noexcept : inbox_(std::move(other.inbox_)) {}
-Loop::Remote& Loop::Remote::operator=(Remote other) noexcept {
-  std::swap(inbox_, other.inbox_);
-  return *this;
-}
-Loop::Remote::~Remote() {
-  if (inbox_) inbox_->release_remote();
-}
-void Loop::Remote::post_callback(detail::Callback fn) {
-  if (!inbox_) throw UsageError("tide::Loop::Remote::post on a moved-from Remote");
-  inbox_->post(std::move(fn));
-}
-void Loop::Remote::stop() {
-  if (!inbox_) throw UsageError("tide::Loop::Remote::stop on a moved-from Remote");
-  // Runs on the loop thread, inside that loop's iteration, so the current loop is the one.
-  inbox_->post([] { Loop::current().stop(); });
-}
 
 // ---- Loop --------------------------------------------------------------------------------
 
 Loop::Loop() : Loop(Options{}) {}
 
 Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
-  ignore_sigpipe();
+  detail::ignore_sigpipe();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
   c.driver = detail::make_driver(
@@ -127,7 +53,6 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);
   c.now_ = Clock::now();
-  detail::thread_loops_add(c);
 }
 
 Loop::~Loop() {
@@ -137,13 +62,25 @@ Loop::~Loop() {
 void Loop::teardown() noexcept {
   auto& c = *core_;
   c.closing = true;
-  detail::thread_loops_remove(c);
+  if (c.thread_loops) c.thread_loops->remove(c);
   // Thread-pool calls first: queued ones are dropped, running ones are waited for, so no
   // worker still uses a frame when the frames go.
   if (c.pool) c.pool->shutdown(/*cancel_queued=*/true);
   // Destroy every live job's frames, without resuming them. Their awaiters' destructors
-  // unlink timers and withdraw I/O (waiting for the kernel where it holds buffers).
-  while (detail::Job* job = c.live_head) {
+  // unlink timers and withdraw I/O (waiting for the kernel where it holds buffers). A loop
+  // destroyed on another thread than the one that ran it may find its io_uring ring closed to
+  // this thread: the kernel could then still write into the frames of operations in flight,
+  // so those frames are kept (leaked), never freed under the kernel's hands.
+  if (c.driver->pending() > 0 && !c.driver->can_reap_here()) {
+    std::fprintf(stderr,
+                 "tide: a loop with %zu I/O operations in flight is destroyed on a thread that "
+                 "did not run it; the frames of its %zu tasks and fibres are kept, not freed, "
+                 "since the kernel may still write into them\n",
+                 c.driver->pending(), c.live_jobs);
+    while (detail::Job* job = c.live.front())
+      c.release(*job);
+  }
+  while (detail::Job* job = c.live.front()) {
     c.release(*job);
     job->destroy_frames();
   }
@@ -182,7 +119,7 @@ std::string_view Loop::backend_name() const noexcept {
   return core_->driver->name();
 }
 
-int Loop::backend_fd() const noexcept {
+int Loop::backend_fd() {
   return core_->driver->pollable_fd();
 }
 
@@ -232,13 +169,14 @@ bool Loop::run_once(std::chrono::nanoseconds max_wait) {
 
 bool Loop::alive() const noexcept {
   auto& c = *core_;
-  return !c.ready.empty() || !c.timers.empty() || c.driver->pending() > 0 || c.holds > 0 ||
+  return !c.ready.empty() || !c.timers.empty() || c.driver->pending() > 0 || c.outside_work > 0 ||
          c.inbox->busy();
 }
 
 bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   auto& c = *core_;
-  if (c.runner == std::thread::id{}) c.runner = std::this_thread::get_id();
+  if (c.runner == std::thread::id{}) [[unlikely]]
+    bind_to_this_thread();
   c.check_thread("run");
   detail::LoopCore* outer = t_running;
   c.running = true;
@@ -283,7 +221,8 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     }
     // With thread-pool calls out, their results come back as posts: spin briefly for one
     // before sleeping, since a wake-up from another core costs tens of microseconds here.
-    if (timeout != std::chrono::nanoseconds::zero() && c.holds > 0 && c.inbox->spin_for_post())
+    if (timeout != std::chrono::nanoseconds::zero() && c.outside_work > 0 &&
+        c.inbox->spin_for_post())
       timeout = std::chrono::nanoseconds::zero();
     const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
@@ -336,6 +275,16 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   return !c.ready.empty() || alive();  // the common case without a call
 }
 
+// The loop belongs to the thread that runs it (not the one that built it): closing an fd on
+// that thread must reach this loop's backend.
+void Loop::bind_to_this_thread() {
+  auto& c = *core_;
+  auto loops = detail::ThreadLoops::of_this_thread();
+  loops->add(c);
+  c.thread_loops = std::move(loops);
+  c.runner = std::this_thread::get_id();
+}
+
 void Loop::run_until_finished(const detail::OwnedJob& job) {
   auto& c = *core_;
   if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
@@ -348,108 +297,4 @@ void Loop::run_until_finished(const detail::OwnedJob& job) {
   }
 }
 
-// ---- LoopCore ----------------------------------------------------------------------------
-
-namespace detail {
-
-LoopCore::LoopCore(Loop& facade) : owner(facade) {}
-LoopCore::~LoopCore() = default;
-
-void LoopCore::io_submit(IoOp& op) {
-  driver->submit(op);
-}
-bool LoopCore::io_try_now(IoOp& op) noexcept {
-  return driver->try_now(op);
-}
-void LoopCore::io_cancel(IoOp& op) noexcept {
-  driver->cancel(op);
-}
-void LoopCore::io_abandon(IoOp& op) noexcept {
-  driver->abandon(op);
-}
-void LoopCore::forget_fd(int fd) noexcept {
-  if (driver) driver->forget_fd(fd);
-}
-
-void LoopCore::adopt(Job& job) noexcept {
-  job.id = next_job_id++;
-  job.live_prev = nullptr;
-  job.live_next = live_head;
-  if (live_head) live_head->live_prev = &job;
-  live_head = &job;
-  ++live_jobs;
-}
-
-void LoopCore::release(Job& job) noexcept {
-  if (job.live_prev)
-    job.live_prev->live_next = job.live_next;
-  else if (live_head == &job)
-    live_head = job.live_next;
-  else
-    return;  // not linked
-  if (job.live_next) job.live_next->live_prev = job.live_prev;
-  job.live_prev = job.live_next = nullptr;
-  --live_jobs;
-}
-
-void LoopCore::report_unhandled(std::exception_ptr error, std::string_view what) noexcept {
-  if (on_unhandled) {
-    try {
-      on_unhandled(error, what);
-      return;
-    } catch (...) {
-      // A throwing handler must not take the loop down; fall back to stderr below.
-    }
-  }
-  std::string message = "unknown exception";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    message = e.what();
-  } catch (const Cancelled& e) {
-    message = e.what();
-  } catch (...) {
-    // Not a std::exception: keep "unknown exception".
-  }
-  std::fprintf(stderr, "tide: unhandled exception in %.*s: %s\n", static_cast<int>(what.size()),
-               what.data(), message.c_str());
-}
-
-void LoopCore::report_unhandled(std::exception_ptr error, const Job& job) noexcept {
-  std::string what;
-  try {
-    what = job.describe();
-  } catch (...) {
-    what = "a task";  // out of memory while naming it
-  }
-  report_unhandled(std::move(error), std::string_view(what));
-}
-
-void LoopCore::post(Callback fn) {
-  inbox->post(std::move(fn));
-}
-
-void LoopCore::check_thread([[maybe_unused]] const char* what) const {
-#ifndef NDEBUG
-  if (runner != std::thread::id{} && runner != std::this_thread::get_id())
-    throw UsageError(std::string("tide::Loop::") + what +
-                     ": called from a thread that does not run this loop (loops are not "
-                     "thread-safe; use Loop::post or a Loop::Remote to reach it)");
-#endif
-}
-
-ThreadPool& LoopCore::thread_pool() {
-  if (closing) throw LoopClosed("tide::Loop::thread_pool(): the loop is being destroyed");
-  if (!pool)
-    pool = std::make_unique<ThreadPool>(pool_size ? pool_size : ThreadPool::default_size());
-  return *pool;
-}
-
-std::string Job::describe() const {
-  std::string s = std::string(kind) + " #" + std::to_string(id);
-  if (!name.empty()) s += " '" + name + "'";
-  return s;
-}
-
-}  // namespace detail
 }  // namespace tide

@@ -7,19 +7,11 @@
 namespace tide::detail {
 
 void OwnedJob::watch(JoinWatcher& w) noexcept {
-  w.prev = last_;
-  w.next = nullptr;
-  w.watching = true;
-  (last_ ? last_->next : first_) = &w;
-  last_ = &w;
+  watchers_.push_back(w);
 }
 
 void OwnedJob::unwatch(JoinWatcher& w) noexcept {
-  if (!w.watching) return;
-  (w.prev ? w.prev->next : first_) = w.next;
-  (w.next ? w.next->prev : last_) = w.prev;
-  w.prev = w.next = nullptr;
-  w.watching = false;
+  watchers_.remove(w);
 }
 
 bool OwnedJob::ended_cancelled() const noexcept {
@@ -59,10 +51,8 @@ void OwnedJob::finish() noexcept {
   loop->release(*this);
   // A watcher may drop the handle: the job is freed below, not inside the watcher.
   notifying_ = true;
-  while (JoinWatcher* w = first_) {
-    unwatch(*w);
+  while (JoinWatcher* w = watchers_.pop_front())
     w->on_finished(*w);
-  }
   notifying_ = false;
   if (!has_handle_) free_if_unowned();
 }

@@ -3,28 +3,39 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <vector>
 
 #include <tide/core/detail/loop_core.hpp>
 
 namespace tide::detail {
 
 namespace {
-thread_local std::vector<LoopCore*> t_loops;
+thread_local std::shared_ptr<ThreadLoops> t_loops;
 }
 
-void thread_loops_add(LoopCore& loop) {
-  t_loops.push_back(&loop);
+std::shared_ptr<ThreadLoops> ThreadLoops::of_this_thread() {
+  if (!t_loops) t_loops = std::make_shared<ThreadLoops>();
+  return t_loops;
 }
 
-void thread_loops_remove(LoopCore& loop) noexcept {
-  auto it = std::find(t_loops.begin(), t_loops.end(), &loop);
-  if (it != t_loops.end()) t_loops.erase(it);
+void ThreadLoops::add(LoopCore& loop) {
+  std::lock_guard lock(mutex_);
+  loops_.push_back(&loop);
 }
 
-void close_fd_on_this_thread(int fd) noexcept {
-  for (LoopCore* loop : t_loops)
+void ThreadLoops::remove(LoopCore& loop) noexcept {
+  std::lock_guard lock(mutex_);
+  std::erase(loops_, &loop);
+}
+
+void ThreadLoops::forget_fd(int fd) noexcept {
+  std::lock_guard lock(mutex_);
+  for (LoopCore* loop : loops_)
     loop->forget_fd(fd);
+}
+
+void close_fd(int fd) noexcept {
+  // A thread that never ran a loop has no list: nothing can be watching the fd there.
+  if (t_loops) t_loops->forget_fd(fd);
   ::close(fd);
 }
 

@@ -9,27 +9,28 @@
 namespace tide::io {
 
 namespace {
-std::unique_ptr<detail::Feed> make_feed(tide::detail::LoopCore& loop, int fd,
-                                        std::size_t max_queued) {
+std::unique_ptr<detail::ResultStream> make_stream(tide::detail::LoopCore& loop, int fd,
+                                                  std::size_t max_queued) {
   if (max_queued == 0) throw std::invalid_argument("tide::io::Acceptor: max_queued must be >= 1");
-  return std::make_unique<detail::Feed>(loop, fd, detail::Feed::Source::accept, nullptr,
-                                        max_queued);
+  return std::make_unique<detail::ResultStream>(loop, fd, detail::ResultStream::Source::accept,
+                                                nullptr, max_queued);
 }
 }  // namespace
 
 Acceptor::Acceptor(int listen_fd, std::size_t max_queued)
-    : feed_(make_feed(tide::detail::current_core("tide::io::Acceptor"), listen_fd, max_queued)) {}
+    : stream_(
+          make_stream(tide::detail::current_core("tide::io::Acceptor"), listen_fd, max_queued)) {}
 
 Acceptor::Acceptor(Loop& loop, int listen_fd, std::size_t max_queued)
-    : feed_(make_feed(loop.core(), listen_fd, max_queued)) {}
+    : stream_(make_stream(loop.core(), listen_fd, max_queued)) {}
 
 Acceptor::~Acceptor() = default;
 
 Fd Acceptor::AcceptAwaiter::await_resume() {
-  const detail::Feed::Item item = Awaiter::await_resume();
+  const detail::ResultStream::Item item = Awaiter::await_resume();
   if (item.result < 0)
     throw std::system_error(static_cast<int>(-item.result), std::system_category(),
-                            "tide: accept on fd " + std::to_string(feed().fd()));
+                            "tide: accept on fd " + std::to_string(stream().fd()));
   return Fd(static_cast<int>(item.result));
 }
 

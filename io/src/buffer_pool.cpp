@@ -10,9 +10,8 @@
 #include <utility>
 
 #include <tide/core/loop.hpp>
-#include <tide/io/detail/feed.hpp>
+#include <tide/io/detail/result_stream.hpp>
 
-#include "core/src/driver.hpp"
 #include "io/src/pool_state.hpp"
 
 namespace tide::io {
@@ -37,8 +36,8 @@ PoolState::PoolState(tide::detail::LoopCore& owner, std::size_t n, std::size_t b
                             "tide::io::BufferPool: mapping " + std::to_string(mapped) + " bytes");
   memory = static_cast<std::byte*>(m);
   try {
-    if (loop->driver->caps().multishot_recv) {
-      group = loop->driver->add_buffer_group(memory, static_cast<unsigned>(n), bytes);
+    if (loop->io_caps().multishot_recv) {
+      group = loop->add_buffer_group(memory, static_cast<unsigned>(n), bytes);
     } else {
       free.reserve(n);
       for (std::size_t i = n; i-- > 0;)
@@ -51,7 +50,7 @@ PoolState::PoolState(tide::detail::LoopCore& owner, std::size_t n, std::size_t b
 }
 
 PoolState::~PoolState() {
-  if (group >= 0) loop->driver->remove_buffer_group(static_cast<std::uint16_t>(group));
+  if (group >= 0) loop->remove_buffer_group(static_cast<std::uint16_t>(group));
   ::munmap(memory, mapped);
 }
 
@@ -66,28 +65,12 @@ bool PoolState::take(std::uint16_t& id) noexcept {
 void PoolState::give_back(std::uint16_t id) noexcept {
   --lent;
   if (kernel_picks())
-    loop->driver->recycle_buffer(static_cast<std::uint16_t>(group), id);
+    loop->recycle_buffer(static_cast<std::uint16_t>(group), id);
   else
     free.push_back(id);  // capacity reserved for every buffer: never allocates
   // Receivers that will not use a buffer now (none of their tasks waits) just stop waiting.
-  while (!starved.empty() && !exhausted()) {
-    Feed* next = starved.front();
-    starved.pop_front();
-    next->buffer_available();
+  while (!exhausted() && waiting.wake_one()) {
   }
-}
-
-void PoolState::wait_for_buffer(Feed& feed) noexcept {
-  try {
-    starved.push_back(&feed);
-  } catch (...) {
-    // Out of memory: the feed stays starved until destroyed. Not expected in practice, as
-    // the list holds at most one entry per receiver.
-  }
-}
-
-void PoolState::stop_waiting(Feed& feed) noexcept {
-  std::erase(starved, &feed);
 }
 
 }  // namespace detail

@@ -11,7 +11,7 @@
 namespace tide::io {
 
 void Fd::reset(int fd) noexcept {
-  if (fd_ >= 0 && fd_ != fd) tide::detail::close_fd_on_this_thread(fd_);
+  if (fd_ >= 0 && fd_ != fd) tide::detail::close_fd(fd_);
   fd_ = fd;
 }
 

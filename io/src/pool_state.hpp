@@ -2,14 +2,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include <tide/core/detail/loop_core.hpp>
+#include <tide/core/detail/wait_queue.hpp>
 
 namespace tide::io::detail {
-
-class Feed;
 
 /// A BufferPool's buffers and bookkeeping, shared (by count) between the pool handles, the
 /// receivers that fill its buffers and the chunks that hold them.
@@ -28,12 +26,9 @@ struct PoolState {
 
   /// One-shot mode: takes a free buffer for a recv. False if none is free.
   bool take(std::uint16_t& id) noexcept;
-  /// A buffer handed out (by `take`, or picked by the kernel) comes back; a starved receiver,
-  /// if any, goes on.
+  /// A buffer handed out (by `take`, or picked by the kernel) comes back; starved receivers
+  /// go on, the longest waiting first.
   void give_back(std::uint16_t id) noexcept;
-
-  void wait_for_buffer(Feed& feed) noexcept;
-  void stop_waiting(Feed& feed) noexcept;
 
   void ref() noexcept { ++refs; }
   static void unref(PoolState* pool) noexcept {
@@ -49,7 +44,7 @@ struct PoolState {
   int group = -1;                   // the driver's buffer group, or -1
   std::vector<std::uint16_t> free;  // one-shot mode: buffers not handed out
   std::size_t lent = 0;             // buffers held by chunks or queued in receivers
-  std::deque<Feed*> starved;        // receivers waiting for a buffer, oldest first
+  tide::detail::WaitQueue waiting;  // receivers starved of buffers, oldest first
 };
 
 }  // namespace tide::io::detail

@@ -9,18 +9,18 @@ namespace tide::io {
 
 Receiver::Receiver(int fd, const BufferPool& pool, std::size_t max_queued) {
   if (max_queued == 0) throw std::invalid_argument("tide::io::Receiver: max_queued must be >= 1");
-  feed_ = std::make_unique<detail::Feed>(*pool.state_->loop, fd, detail::Feed::Source::recv,
-                                         pool.state_, max_queued);
+  stream_ = std::make_unique<detail::ResultStream>(
+      *pool.state_->loop, fd, detail::ResultStream::Source::recv, pool.state_, max_queued);
 }
 
 Receiver::~Receiver() = default;
 
 Chunk Receiver::ReceiveAwaiter::await_resume() {
-  const detail::Feed::Item item = Awaiter::await_resume();
+  const detail::ResultStream::Item item = Awaiter::await_resume();
   if (item.result < 0)
     throw std::system_error(static_cast<int>(-item.result), std::system_category(),
-                            "tide: recv from fd " + std::to_string(feed().fd()));
-  return feed().chunk(item);
+                            "tide: recv from fd " + std::to_string(stream().fd()));
+  return stream().chunk(item);
 }
 
 }  // namespace tide::io

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <tide/core/errors.hpp>
+#include <tide/core/fiber_timeout.hpp>
 #include <tide/core/loop.hpp>
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>

@@ -1,9 +1,12 @@
 #pragma once
 
 // Everything tide offers, for users who prefer one include.
+#include <tide/core/await.hpp>
+#include <tide/core/backend.hpp>
 #include <tide/core/errors.hpp>
 #include <tide/core/fiber.hpp>
 #include <tide/core/fiber_pool.hpp>
+#include <tide/core/fiber_timeout.hpp>
 #include <tide/core/greenlet.hpp>
 #include <tide/core/loop.hpp>
 #include <tide/core/run.hpp>

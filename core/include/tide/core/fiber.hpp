@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <tide/core/await.hpp>
 #include <tide/core/detail/awaitable_traits.hpp>
 #include <tide/core/detail/done_awaiter.hpp>
 #include <tide/core/detail/fiber_job.hpp>
@@ -23,51 +24,6 @@
 #include <tide/core/sleep.hpp>
 
 namespace tide {
-
-/// Inside a fibre: waits for any tide awaitable (a task, a JoinHandle, a sleep, a read, a lock,
-/// ...) and returns its result, suspending only this fibre; the loop runs everything else
-/// meanwhile. This one bridge is what lets every tide API serve fibres.
-///
-///     auto n = tide::await(pipe.read(buffer));
-///
-/// Cancellation: a kill (or the handle dropped) raises `FiberExit` here, an expired `Timeout`
-/// scope `TimeoutError`; the awaited operation is cancelled first, as for a task.
-/// Throws UsageError outside a fibre, LoopClosed while its loop is being destroyed.
-/// The awaiter must resume through the loop (every tide awaiter does).
-template <class Awaitable>
-decltype(auto) await(Awaitable&& awaitable) {
-  detail::FiberJob& fibre = detail::FiberJob::require_running("tide::await");
-  if (fibre.loop->closing)
-    throw LoopClosed("tide::await: the loop of " + fibre.describe() + " is being destroyed");
-  decltype(auto) awaiter = detail::get_awaiter(std::forward<Awaitable>(awaitable));
-  if (!awaiter.await_ready()) {
-    const auto here = fibre.handle();
-    using Suspend = decltype(awaiter.await_suspend(here));
-    if constexpr (std::is_void_v<Suspend>) {
-      awaiter.await_suspend(here);
-      fibre.suspend();
-    } else if constexpr (std::is_same_v<Suspend, bool>) {
-      if (awaiter.await_suspend(here)) fibre.suspend();
-    } else {
-      std::coroutine_handle<> next = awaiter.await_suspend(here);
-      if (next != here) {
-        detail::LoopCore::resume_next(next);  // runs once the fibre is off the loop's stack
-        fibre.suspend();
-      }
-    }
-  }
-  try {
-    return awaiter.await_resume();
-  } catch (const Cancelled&) {
-    fibre.rethrow_cancellation();
-  }
-}
-
-/// Inside a fibre: suspends it for `delay` on the loop's clock (see `sleep_for`).
-template <class Rep, class Period>
-void sleep(std::chrono::duration<Rep, Period> delay) {
-  tide::await(sleep_for(delay));
-}
 
 template <class T>
 class Fiber;
@@ -84,22 +40,6 @@ class FiberRef {
 };
 
 namespace detail {
-
-/// Waits for `awaitable` from plain (non-coroutine) code: a fibre suspends; on the loop's
-/// thread with the loop not running, the loop runs until it is done (gevent's main greenlet
-/// blocking in the hub); inside a task it would block the loop, which is a UsageError.
-template <class Awaitable>
-decltype(auto) wait_for(LoopCore& loop, Awaitable&& awaitable, const char* what) {
-  if (FiberJob* fibre = FiberJob::running()) {
-    if (fibre->loop != &loop)
-      throw UsageError(std::string(what) + ": the fibre belongs to another loop");
-    return tide::await(std::forward<Awaitable>(awaitable));
-  }
-  if (loop.running)
-    throw UsageError(std::string(what) +
-                     " would block the loop from inside a task: co_await it there instead");
-  return loop.owner.run_until_complete(as_task(std::forward<Awaitable>(awaitable)));
-}
 
 struct AdoptFiber {};
 
@@ -184,7 +124,7 @@ class [[nodiscard]] Fiber {
       if (&job == detail::FiberJob::running())
         throw UsageError("tide::Fiber::join(): " + job.describe() + " joins itself");
       if (!job.finished && !job.frame_destroyed)  // after its loop is gone: LoopClosed below
-        detail::wait_for(*job.loop, detail::DoneAwaiter(job), "tide::Fiber::join()");
+        detail::block_on(*job.loop, detail::DoneAwaiter(job), "tide::Fiber::join()");
       return owner_->take("join()");
     }
 
@@ -351,42 +291,5 @@ std::size_t joinall(std::initializer_list<FiberRef> fibres,
                     std::chrono::duration<Rep, Period> timeout) {
   return joinall(std::span<const FiberRef>(fibres.begin(), fibres.size()), timeout);
 }
-
-/// A deadline for the fibre that creates it, like `gevent.Timeout`: if the scope is still
-/// running when `limit` has passed, `TimeoutError` is raised in the fibre at its current (or
-/// next) suspension point; leaving the scope first disarms it.
-///
-///     try {
-///       tide::Timeout limit(2s);
-///       auto line = tide::await(stream.read_line());
-///     } catch (const tide::TimeoutError&) { ... }
-///
-/// A TimeoutError raised inside a scope comes from that scope or an enclosing one: `expired()`
-/// tells whether this one ran out. Throws UsageError outside a fibre.
-class Timeout {
- public:
-  template <class Rep, class Period>
-  explicit Timeout(std::chrono::duration<Rep, Period> limit)
-      : Timeout(detail::clamp_to_nanoseconds(limit), 0) {}
-  Timeout(const Timeout&) = delete;
-  Timeout& operator=(const Timeout&) = delete;
-  ~Timeout();
-
-  /// Whether the time ran out (the error was raised, or is about to be).
-  [[nodiscard]] bool expired() const noexcept { return expired_; }
-  /// Disarms it early.
-  void cancel() noexcept;
-
- private:
-  Timeout(std::chrono::nanoseconds limit, int);
-  struct Node : detail::TimerNode {
-    Timeout* owner;
-  };
-  static void fired(detail::TimerNode& node) noexcept;
-
-  detail::FiberJob* fibre_;
-  Node node_;
-  bool expired_ = false;
-};
 
 }  // namespace tide

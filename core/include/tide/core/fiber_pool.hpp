@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <tide/core/detail/awaitable_traits.hpp>
+#include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/wait_queue.hpp>
 #include <tide/core/fiber.hpp>
 
@@ -73,8 +74,7 @@ class FiberPool {
   struct Member : detail::JoinWatcher {
     FiberPool* pool = nullptr;
     detail::FiberJob* job = nullptr;
-    Member* prev = nullptr;
-    Member* next = nullptr;
+    detail::ListHook<Member> member_hook;
   };
 
   detail::LoopCore& bind(const char* what);
@@ -82,6 +82,7 @@ class FiberPool {
   void release_slot() noexcept;
   void adopt(detail::FiberJob& job);
   static void member_finished(detail::JoinWatcher& w) noexcept;
+  static void slot_unclaimed(void* pool) noexcept;
   static bool slot_free(const void* pool) noexcept;
   static bool idle(const void* pool) noexcept;
 
@@ -89,8 +90,10 @@ class FiberPool {
   std::size_t size_;
   FiberOptions options_;
   std::size_t taken_ = 0;  // slots in use: running fibres and slots handed to waiters
-  Member* members_ = nullptr;
-  detail::WaitQueue slot_waiters_;
+  detail::IntrusiveList<Member, &Member::member_hook> members_;
+  // A fibre that ends hands its slot to the first waiter here; a waiter destroyed before it
+  // used its slot passes it on (slot_unclaimed).
+  detail::WaitQueue slot_waiters_{{this, nullptr, &slot_unclaimed}};
   detail::WaitQueue idle_waiters_;
   std::exception_ptr first_error_;
 };
@@ -140,7 +143,7 @@ auto FiberPool::map(Fn fn, Items&& items) {
     return static_cast<const Batch*>(b)->left == 0;
   };
   while (batch->left > 0)
-    detail::wait_for(*loop_, batch->done.wait(all_done, batch.get()), "tide::FiberPool::map");
+    detail::block_on(*loop_, batch->done.wait(all_done, batch.get()), "tide::FiberPool::map");
   if (batch->error) std::rethrow_exception(batch->error);
   if constexpr (!std::is_void_v<R>) {
     std::vector<R> out;

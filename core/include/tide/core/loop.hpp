@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <tide/core/backend.hpp>
 #include <tide/core/detail/callback.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/errors.hpp>
@@ -28,16 +29,6 @@ namespace detail {
 class OwnedJob;
 class TaskJob;
 }  // namespace detail
-
-/// Which I/O backend a loop drives. `Auto` honours the `TIDE_BACKEND` environment variable
-/// (`auto`, `io_uring`, `epoll`, `poll`), else picks the best one this machine has.
-enum class Backend { Auto, IoUring, Epoll, Poll, Kqueue, Iocp };
-
-/// "auto", "io_uring", "epoll", "poll", "kqueue", "iocp".
-[[nodiscard]] std::string_view to_string(Backend backend) noexcept;
-/// Parses the names above (case-insensitive; "uring" is accepted for io_uring).
-/// Throws std::invalid_argument naming the text.
-[[nodiscard]] Backend parse_backend(std::string_view name);
 
 /// The event loop: one per thread, it runs tasks, timers, posted callbacks and I/O completions.
 ///
@@ -167,7 +158,8 @@ class Loop {
   /// With the poll backend this fd only reports posts from other threads (poll(2) has no fd
   /// standing for a set of fds): a host embedding it must also poll the loop's I/O fds
   /// itself or call `run_once(0)` periodically. epoll and io_uring report everything.
-  [[nodiscard]] int backend_fd() const noexcept;
+  /// Throws std::system_error if the io_uring ring cannot be rebuilt (the loop is unchanged).
+  [[nodiscard]] int backend_fd();
   /// For embedding: how long the host may sleep before calling `run_once(0)`: zero when work
   /// is ready, the time to the next timer, or nullopt when only I/O or a post can wake it.
   /// Call it right before the host sleeps: from then on a post from another thread makes
@@ -179,7 +171,8 @@ class Loop {
   template <class T>
   [[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {});
 
-  /// Starts `fn(args...)` as a fibre on this loop: see `tide::spawn_fiber` (fiber.hpp).
+  /// Starts `fn(args...)` as a fibre on this loop: see `tide::spawn_fiber` (defined in
+  /// <tide/core/fiber.hpp>, which a caller includes: tasks alone do not pull in fibres).
   template <class Fn, class... Args>
   requires(!std::is_same_v<std::remove_cvref_t<Fn>, FiberOptions>)
       [[nodiscard]] auto spawn_fiber(Fn&& fn, Args&&... args);
@@ -202,6 +195,7 @@ class Loop {
 
  private:
   bool iterate(std::chrono::nanoseconds max_wait);
+  void bind_to_this_thread();
   void run_until_finished(const detail::OwnedJob& job);
   [[nodiscard]] bool alive() const noexcept;
   void teardown() noexcept;
@@ -216,5 +210,4 @@ LoopCore& current_core(const char* what);
 
 }  // namespace tide
 
-#include <tide/core/fiber.hpp>  // Loop::spawn_fiber's definition
 #include <tide/core/spawn.hpp>  // Loop::spawn's definition (needs Task and JoinHandle)

@@ -4,7 +4,6 @@
 #include <coroutine>
 #include <exception>
 
-#include <tide/core/detail/fiber_job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/detail/timer_heap.hpp>
@@ -36,36 +35,26 @@ class SleepAwaiter : private Waiter, private TimerNode {
   template <TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
     Job& j = *h.promise().job;
-    if (!j.park(*this, h)) {
-      cancelled_ = true;
-      return false;
-    }
-    loop_ = j.loop;
-    deadline = relative_ ? deadline_after(loop_->now(), delay_) : until_;
-    fire = &fired;
-    try {
-      loop_->add_timer(*this);
-    } catch (...) {
-      j.unpark(*this);
-      throw;
-    }
-    return true;
+    const bool parked = park_and_arm(j, h, [&] {
+      deadline = relative_ ? deadline_after(j.loop->now(), delay_) : until_;
+      fire = &fired;
+      j.loop->add_timer(*this);
+      loop_ = j.loop;
+    });
+    cancelled_ = !parked;
+    return parked;
   }
   void await_resume() {
     if (cancelled_) job->throw_cancelled();
   }
 
  private:
-  static void fired(TimerNode& t) noexcept {
-    auto& self = static_cast<SleepAwaiter&>(t);
-    self.job->unpark(self);
-    self.loop_->schedule(self.handle);
-  }
+  static void fired(TimerNode& t) noexcept { static_cast<SleepAwaiter&>(t).wake(); }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<SleepAwaiter&>(w);
     self.loop_->remove_timer(self);
     self.cancelled_ = true;
-    self.loop_->schedule(self.handle);
+    self.resume_cancelled();
   }
 
   Clock::time_point until_{};
@@ -86,12 +75,8 @@ std::chrono::nanoseconds clamp_to_nanoseconds(std::chrono::duration<Rep, Period>
 }
 
 /// Yields the running fibre to the loop once (the body of a discarded `tide::yield_now()`).
-inline void yield_fiber() {
-  FiberJob* fibre = t_running_fiber;
-  if (fibre == nullptr) [[unlikely]]
-    FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
-  fibre->yield();
-}
+/// Out of line (fiber_job.cpp), so that tasks do not pull in the fibre machinery.
+void yield_fiber();
 
 class YieldAwaiter {
  public:

@@ -122,24 +122,21 @@ class PoolCallAwaiter : private Waiter {
   template <TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
     Job& j = *h.promise().job;
-    if (!j.park(*this, h)) {
-      withdrawn_ = true;
-      return false;
-    }
-    try {
+    const bool parked = park_and_arm(j, h, [&] {
       call_ = new TypedPoolCall<R>(std::move(fn_));
       call_->awaiter = this;
       call_->on_done = &done;
-      j.loop->hold();
+      j.loop->outside_work_started();
+      try {
+        submit_pool_call(*pool_, *call_);  // takes its own reference
+      } catch (...) {
+        j.loop->outside_work_ended();
+        throw;
+      }
       held_ = true;
-      submit_pool_call(*pool_, *call_);  // takes its own reference
-    } catch (...) {
-      j.unpark(*this);
-      if (held_) j.loop->unhold();
-      held_ = false;
-      throw;
-    }
-    return true;
+    });
+    withdrawn_ = !parked;
+    return parked;
   }
 
   R await_resume() {
@@ -153,21 +150,20 @@ class PoolCallAwaiter : private Waiter {
   static void done(PoolCall& call) noexcept {
     auto& self = *static_cast<PoolCallAwaiter*>(call.awaiter);
     self.finish();
-    self.job->unpark(self);
-    self.job->loop->schedule(self.handle);
+    self.wake();
   }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<PoolCallAwaiter&>(w);
     if (self.call_->withdraw()) {
       self.withdrawn_ = true;
       self.finish();
-      self.job->loop->schedule(self.handle);
+      self.resume_cancelled();
     }
     // Otherwise the call runs: its result comes back, and the cancellation stays pending.
   }
   void finish() noexcept {
     finished_ = true;
-    if (held_) job->loop->unhold();
+    if (held_) job->loop->outside_work_ended();
     held_ = false;
   }
 

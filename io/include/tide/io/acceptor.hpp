@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <memory>
 
-#include <tide/io/detail/feed.hpp>
+#include <tide/io/detail/result_stream.hpp>
 #include <tide/io/fd.hpp>
 
 namespace tide {
@@ -34,23 +34,23 @@ class Acceptor {
   Acceptor& operator=(Acceptor&&) noexcept = default;
   ~Acceptor();
 
-  class AcceptAwaiter : public detail::Feed::Awaiter {
+  class AcceptAwaiter : public detail::ResultStream::Awaiter {
    public:
     using Awaiter::Awaiter;
     /// The new connection.
     Fd await_resume();
   };
-  [[nodiscard]] AcceptAwaiter accept() noexcept { return AcceptAwaiter(*feed_); }
+  [[nodiscard]] AcceptAwaiter accept() noexcept { return AcceptAwaiter(*stream_); }
 
-  [[nodiscard]] int fd() const noexcept { return feed_->fd(); }
+  [[nodiscard]] int fd() const noexcept { return stream_->fd(); }
   /// Connections accepted and not yet claimed.
-  [[nodiscard]] std::size_t queued() const noexcept { return feed_->queued(); }
-  [[nodiscard]] bool multishot() const noexcept { return feed_->multishot(); }
+  [[nodiscard]] std::size_t queued() const noexcept { return stream_->queued(); }
+  [[nodiscard]] bool multishot() const noexcept { return stream_->multishot(); }
   /// How many accept operations were started (see Receiver::arms).
-  [[nodiscard]] std::uint64_t arms() const noexcept { return feed_->arms(); }
+  [[nodiscard]] std::uint64_t arms() const noexcept { return stream_->arms(); }
 
  private:
-  std::unique_ptr<detail::Feed> feed_;
+  std::unique_ptr<detail::ResultStream> stream_;
 };
 
 }  // namespace tide::io

@@ -13,7 +13,7 @@ namespace tide::io {
 
 namespace detail {
 struct PoolState;
-class Feed;
+class ResultStream;
 }  // namespace detail
 
 /// A piece of a byte stream as it arrived, held in one of a BufferPool's buffers. The buffer
@@ -41,7 +41,7 @@ class Chunk {
   void reset() noexcept;
 
  private:
-  friend class detail::Feed;
+  friend class detail::ResultStream;
   Chunk(detail::PoolState* pool, std::byte* data, std::size_t size, std::uint16_t id) noexcept;
 
   detail::PoolState* pool_ = nullptr;

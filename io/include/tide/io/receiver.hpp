@@ -5,7 +5,7 @@
 #include <memory>
 
 #include <tide/io/buffer_pool.hpp>
-#include <tide/io/detail/feed.hpp>
+#include <tide/io/detail/result_stream.hpp>
 
 namespace tide::io {
 
@@ -34,26 +34,26 @@ class Receiver {
   Receiver& operator=(Receiver&&) noexcept = default;
   ~Receiver();
 
-  class ReceiveAwaiter : public detail::Feed::Awaiter {
+  class ReceiveAwaiter : public detail::ResultStream::Awaiter {
    public:
     using Awaiter::Awaiter;
     /// The next chunk; an empty one at the end of the stream.
     Chunk await_resume();
   };
   /// Waits for the next chunk (an empty one once the peer has shut down its side).
-  [[nodiscard]] ReceiveAwaiter receive() noexcept { return ReceiveAwaiter(*feed_); }
+  [[nodiscard]] ReceiveAwaiter receive() noexcept { return ReceiveAwaiter(*stream_); }
 
-  [[nodiscard]] int fd() const noexcept { return feed_->fd(); }
+  [[nodiscard]] int fd() const noexcept { return stream_->fd(); }
   /// Chunks received and not yet claimed.
-  [[nodiscard]] std::size_t queued() const noexcept { return feed_->queued(); }
+  [[nodiscard]] std::size_t queued() const noexcept { return stream_->queued(); }
   /// True if the backend receives with one multishot operation (io_uring).
-  [[nodiscard]] bool multishot() const noexcept { return feed_->multishot(); }
+  [[nodiscard]] bool multishot() const noexcept { return stream_->multishot(); }
   /// How many receive operations were started (with multishot: once, plus once each time the
   /// kernel ended one). For tests and diagnostics.
-  [[nodiscard]] std::uint64_t arms() const noexcept { return feed_->arms(); }
+  [[nodiscard]] std::uint64_t arms() const noexcept { return stream_->arms(); }
 
  private:
-  std::unique_ptr<detail::Feed> feed_;
+  std::unique_ptr<detail::ResultStream> stream_;
 };
 
 }  // namespace tide::io

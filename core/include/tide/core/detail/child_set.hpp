@@ -69,7 +69,7 @@ class ChildSet {
         forward();
         if (set_->running_ == 0) {  // nothing to wait for after all
           set_->joiner_ = nullptr;
-          j.loop->schedule(h);
+          j.loop->schedule(h);  // resumes from the run phase, never parked
           return;
         }
       }

@@ -17,35 +17,29 @@ namespace tide::detail {
 class DoneAwaiter : private Waiter, private JoinWatcher, private TimerNode {
  public:
   explicit DoneAwaiter(OwnedJob& target, std::optional<Clock::time_point> until = {}) noexcept
-      : Waiter(&cancelled), JoinWatcher{&finished}, target_(&target), until_(until) {}
+      : Waiter(&cancelled), JoinWatcher(&finished), target_(&target), until_(until) {}
   DoneAwaiter(DoneAwaiter&& other) noexcept
-      : Waiter(&cancelled), JoinWatcher{&finished}, target_(other.target_), until_(other.until_) {}
+      : Waiter(&cancelled), JoinWatcher(&finished), target_(other.target_), until_(other.until_) {}
   ~DoneAwaiter() { stop_watching(); }
 
   bool await_ready() const noexcept { return over(); }
   template <TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    Job& j = *h.promise().job;
-    if (!j.park(*this, h)) {
-      cancelled_ = true;
+    if (until_ && *until_ <= Clock::now()) {  // no time left: do not suspend at all
+      if (h.promise().job->cancel_pending) cancelled_ = true;
       return false;
     }
-    if (until_) {
-      if (*until_ <= Clock::now()) {  // no time left: do not suspend at all
-        j.unpark(*this);
-        return false;
-      }
-      deadline = *until_;
-      fire = &timed_out;
-      try {
+    Job& j = *h.promise().job;
+    const bool parked = park_and_arm(j, h, [&] {
+      if (until_) {
+        deadline = *until_;
+        fire = &timed_out;
         j.loop->add_timer(*this);
-      } catch (...) {
-        j.unpark(*this);
-        throw;
       }
-    }
-    target_->watch(*this);
-    return true;
+      target_->watch(*this);
+    });
+    cancelled_ = !parked;
+    return parked;
   }
   bool await_resume() {
     if (cancelled_) job->throw_cancelled();
@@ -58,18 +52,17 @@ class DoneAwaiter : private Waiter, private JoinWatcher, private TimerNode {
     target_->unwatch(*this);
     if (job) job->loop->remove_timer(*this);
   }
-  void wake() noexcept {
+  void over_now() noexcept {
     stop_watching();
-    job->unpark(*this);
-    job->loop->schedule(handle);
+    wake();
   }
-  static void finished(JoinWatcher& w) noexcept { static_cast<DoneAwaiter&>(w).wake(); }
-  static void timed_out(TimerNode& t) noexcept { static_cast<DoneAwaiter&>(t).wake(); }
+  static void finished(JoinWatcher& w) noexcept { static_cast<DoneAwaiter&>(w).over_now(); }
+  static void timed_out(TimerNode& t) noexcept { static_cast<DoneAwaiter&>(t).over_now(); }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<DoneAwaiter&>(w);
     self.cancelled_ = true;
     self.stop_watching();
-    self.job->loop->schedule(self.handle);
+    self.resume_cancelled();
   }
 
   OwnedJob* target_;

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <tide/core/detail/intrusive_list.hpp>
+
 namespace tide::detail {
 
 /// One I/O operation handed to the loop's driver. Completion-shaped: the driver performs it
@@ -50,21 +52,22 @@ struct IoOp {
   void (*on_complete)(IoOp&) noexcept = nullptr;
 
   // ---- driver-private state (valid only while submitted) ---------------------------------
-  IoOp* next = nullptr;  // intrusive list links: readiness drivers queue waiters per fd
-  IoOp* prev = nullptr;
-  std::uint64_t tag = 0;      // completion drivers: user_data generation tag
-  std::uint8_t progress = 0;  // readiness drivers, connect: 1 once connect() was issued;
-                              // io_uring: 2 once tide closed the fd under the op
-  std::uint8_t cancels = 0;   // io_uring: cancel requests whose completion is still due
-  bool cqe_seen = false;      // io_uring: the op's own completion arrived
-  bool in_flight = false;     // submitted and not yet completed
+  ListHook<IoOp> hook;          // in the driver's list of ops on `fd`
+  std::uint64_t tag = 0;        // io_uring: user_data generation tag
+  bool connect_issued = false;  // readiness drivers, connect: connect(2) was called once
+  bool fd_closed = false;       // io_uring: tide closed the fd under the op (ends in EBADF)
+  std::uint8_t cancels = 0;     // io_uring: cancel requests whose completion is still due
+  bool cqe_seen = false;        // io_uring: the op's own completion arrived
+  bool in_flight = false;       // submitted and not yet completed
 
   /// True if the op waits for the fd to become readable (else writable).
   [[nodiscard]] bool wants_read() const noexcept;
 };
 
-/// Performs `op`'s syscall once, without blocking. Returns false if it would block (the op is
-/// unchanged), true with `op.result` set otherwise. Defined in io/src/perform.cpp.
-bool perform(IoOp& op) noexcept;
+/// What a loop's backend offers beyond one-shot operations (probed from the running kernel).
+struct IoCaps {
+  bool multishot_accept = false;  // IoOp::Kind::accept_multishot
+  bool multishot_recv = false;    // IoOp::Kind::recv_multishot and provided-buffer groups
+};
 
 }  // namespace tide::detail

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/errors.hpp>
 
 namespace tide::detail {
@@ -11,9 +12,9 @@ namespace tide::detail {
 class LoopCore;
 class Job;
 
-/// One cancellable suspension: the awaiter a job is parked in. A leaf awaiter (sleep, I/O,
-/// thread-pool call, join) derives from it, registers with `Job::park`, and says in
-/// `on_cancel` how to abandon its operation early.
+/// One cancellable suspension: the awaiter a job is parked in. Every leaf awaiter (sleep, I/O,
+/// thread-pool call, join, wait queue) derives from it, suspends through `park_and_arm`, says
+/// in `on_cancel` how to abandon its operation early, and resumes its job with `wake`.
 class Waiter {
  public:
   using CancelFn = void (*)(Waiter&) noexcept;
@@ -24,6 +25,19 @@ class Waiter {
 
   std::coroutine_handle<> handle;  // the suspended coroutine
   Job* job = nullptr;              // the job it belongs to
+
+ protected:
+  /// The one way a leaf awaiter suspends: parks `job` here, then `arm()`s what will wake it (a
+  /// timer, a queue link, a submission). Returns false, with nothing armed, when a
+  /// cancellation is pending: the awaiter then resumes at once and raises it. If `arm` throws,
+  /// the job is unparked and the exception leaves `await_suspend` (the task does not suspend).
+  template <class Arm>
+  bool park_and_arm(Job& job, std::coroutine_handle<> h, Arm&& arm);
+  /// What the job waited for happened: it can no longer be cancelled here, and resumes from
+  /// the loop's run phase (never inside the caller). Defined in loop_core.hpp.
+  void wake() noexcept;
+  /// After `on_cancel` withdrew the operation: resumes the job, which raises `Cancelled`.
+  void resume_cancelled() noexcept;
 
  private:
   friend class Job;
@@ -89,9 +103,19 @@ class Job {
   std::uint64_t id = 0;
   std::string name;
   const char* kind = "task";
-  // Links in the loop's list of live jobs (for destruction and stats).
-  Job* live_prev = nullptr;
-  Job* live_next = nullptr;
+  ListHook<Job> live_hook;  // in the loop's list of live jobs (for destruction and stats)
 };
+
+template <class Arm>
+bool Waiter::park_and_arm(Job& j, std::coroutine_handle<> h, Arm&& arm) {
+  if (!j.park(*this, h)) return false;
+  try {
+    arm();
+  } catch (...) {
+    j.unpark(*this);
+    throw;
+  }
+  return true;
+}
 
 }  // namespace tide::detail

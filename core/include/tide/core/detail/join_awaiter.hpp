@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/owned_job.hpp>
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/errors.hpp>
@@ -19,10 +20,10 @@ template <class T, class Target, T (*Take)(Target&)>
 class JoinAwaiter : private Waiter, private JoinWatcher {
  public:
   explicit JoinAwaiter(Target* target) noexcept
-      : Waiter(&cancelled), JoinWatcher{&finished}, target_(target) {}
+      : Waiter(&cancelled), JoinWatcher(&finished), target_(target) {}
   JoinAwaiter(JoinAwaiter&& other) noexcept
       : Waiter(&cancelled),
-        JoinWatcher{&finished},
+        JoinWatcher(&finished),
         target_(std::exchange(other.target_, nullptr)) {}
   ~JoinAwaiter() {
     if (target_) target_->unwatch(*this);
@@ -31,9 +32,8 @@ class JoinAwaiter : private Waiter, private JoinWatcher {
   bool await_ready() const noexcept { return target_->finished; }
   template <TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
-    if (!h.promise().job->park(*this, h)) return false;  // deliver a pending cancel now
-    target_->watch(*this);
-    return true;
+    // False: a cancellation is pending; await_resume delivers it now.
+    return park_and_arm(*h.promise().job, h, [&]() noexcept { target_->watch(*this); });
   }
   T await_resume() {
     if (!target_->finished) {
@@ -48,11 +48,7 @@ class JoinAwaiter : private Waiter, private JoinWatcher {
   }
 
  private:
-  static void finished(JoinWatcher& w) noexcept {
-    auto& self = static_cast<JoinAwaiter&>(w);
-    self.job->unpark(self);
-    self.job->loop->schedule(self.handle);
-  }
+  static void finished(JoinWatcher& w) noexcept { static_cast<JoinAwaiter&>(w).wake(); }
   static void cancelled(Waiter& w) noexcept {
     // Forward the cancellation and keep waiting: the awaited job must finish first.
     auto& self = static_cast<JoinAwaiter&>(w);

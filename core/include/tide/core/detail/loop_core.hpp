@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/io_op.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/ready_queue.hpp>
@@ -25,6 +26,7 @@ namespace tide::detail {
 
 class Driver;
 class Inbox;
+class ThreadLoops;
 
 /// The trampoline slot (see LoopCore::resume_next): set by a task handing control to another,
 /// consumed by the run phase as soon as the current resumption returns. One per thread is
@@ -68,8 +70,8 @@ class LoopCore {
     if (node.armed()) timers.erase(node);
   }
 
-  // ---- I/O (through the driver) ----------------------------------------------------------
-  /// Completes `op` without waiting if the driver can (see Driver::try_now).
+  // ---- I/O (through the backend; io/ reaches it only through these) ----------------------
+  /// Completes `op` without waiting if the backend can (see Driver::try_now).
   bool io_try_now(IoOp& op) noexcept;
   void io_submit(IoOp& op);
   /// Cancels a submitted op; its completion (with -ECANCELED or its real result) follows.
@@ -79,6 +81,13 @@ class LoopCore {
   void io_abandon(IoOp& op) noexcept;
   /// Forgets every registration of `fd` (which is about to be closed).
   void forget_fd(int fd) noexcept;
+  /// What the backend offers beyond one-shot operations.
+  [[nodiscard]] IoCaps io_caps() const noexcept;
+  /// Provided buffers (only when `io_caps().multishot_recv`): lends the kernel `count` buffers
+  /// of `size` bytes at `base` as a group whose id is returned; see Driver::add_buffer_group.
+  std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size);
+  void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept;
+  void remove_buffer_group(std::uint16_t group) noexcept;
 
   // ---- jobs ------------------------------------------------------------------------------
   void adopt(Job& job) noexcept;    // a job starts: give it an id, link it in the live list
@@ -89,8 +98,8 @@ class LoopCore {
 
   /// Work running outside the loop (a thread-pool call) that will post back: keeps `run()`
   /// from returning while it is out.
-  void hold() noexcept { ++holds; }
-  void unhold() noexcept { --holds; }
+  void outside_work_started() noexcept { ++outside_work; }
+  void outside_work_ended() noexcept { --outside_work; }
 
   /// Debug builds of tide: throws UsageError naming `what` when called from another thread
   /// than the one running the loop (a loop is bound to a thread when it first runs).
@@ -113,22 +122,32 @@ class LoopCore {
   std::size_t pool_size = 0;
   std::function<void(std::exception_ptr, std::string_view)> on_unhandled;
 
-  Job* live_head = nullptr;  // doubly linked list of live jobs, newest first
+  IntrusiveList<Job, &Job::live_hook> live;  // live jobs, newest first
   std::size_t live_jobs = 0;
   std::uint64_t next_job_id = 1;
-  bool host_sleeps = false;  // next_timeout() told an embedding host it may sleep
-  std::size_t holds = 0;     // outstanding work outside the loop (see hold())
-  bool running = false;      // inside run()/run_once(): re-entry is an error
-  bool stopping = false;     // stop() was called; run() returns after this iteration
-  bool closing = false;      // the destructor is tearing the loop down
+  bool host_sleeps = false;      // next_timeout() told an embedding host it may sleep
+  std::size_t outside_work = 0;  // calls running outside the loop (see outside_work_started)
+  bool running = false;          // inside run()/run_once(): re-entry is an error
+  bool stopping = false;         // stop() was called; run() returns after this iteration
+  bool closing = false;          // the destructor is tearing the loop down
   std::uint64_t iterations = 0;
-  std::thread::id runner;        // the thread that ran the loop first (default: not yet run)
+  std::thread::id runner;  // the thread that ran the loop first (default: not yet run)
+  std::shared_ptr<ThreadLoops> thread_loops;  // the runner's list of loops (see close_fd)
   unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
   std::vector<Callback> posted;  // the batch of posted callbacks being run (kept for capacity)
 };
 
-/// Closes `fd` after every loop living on this thread has forgotten it (so a readiness driver
-/// never keeps a registration for a number the kernel will hand out again).
-void close_fd_on_this_thread(int fd) noexcept;
+/// Closes `fd` after every loop running on this thread has forgotten it (so a backend never
+/// keeps a registration for a number the kernel will hand out again, and a pending operation
+/// on it fails with EBADF).
+void close_fd(int fd) noexcept;
+
+inline void Waiter::wake() noexcept {
+  job->unpark(*this);
+  job->loop->schedule(handle);
+}
+inline void Waiter::resume_cancelled() noexcept {
+  job->loop->schedule(handle);
+}
 
 }  // namespace tide::detail

@@ -3,6 +3,7 @@
 #include <coroutine>
 #include <exception>
 
+#include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/job.hpp>
 
 namespace tide::detail {
@@ -12,10 +13,11 @@ struct PromiseBase;
 /// Told when an owned job finishes (a join awaiter, a child set's slot, a fibre pool). A job
 /// keeps any number of them, told in the order they started watching.
 struct JoinWatcher {
-  void (*on_finished)(JoinWatcher&) noexcept = nullptr;
-  JoinWatcher* prev = nullptr;
-  JoinWatcher* next = nullptr;
-  bool watching = false;
+  using FinishedFn = void (*)(JoinWatcher&) noexcept;
+  explicit JoinWatcher(FinishedFn finished = nullptr) noexcept : on_finished(finished) {}
+
+  FinishedFn on_finished;
+  ListHook<JoinWatcher> hook;
 };
 
 /// Work that has a handle: a spawned task or a fibre. Owns itself from its start until both
@@ -57,8 +59,7 @@ class OwnedJob : public Job {
  private:
   void free_if_unowned() noexcept;
 
-  JoinWatcher* first_ = nullptr;
-  JoinWatcher* last_ = nullptr;
+  IntrusiveList<JoinWatcher, &JoinWatcher::hook> watchers_;
   bool has_handle_ = true;
   bool notifying_ = false;  // inside finish()'s calls to the watchers
 };

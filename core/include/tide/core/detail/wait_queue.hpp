@@ -1,113 +1,185 @@
 #pragma once
 
 #include <coroutine>
+#include <cstddef>
+#include <utility>
 
+#include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
 
 namespace tide::detail {
 
-/// A FIFO of parked waiters, woken one at a time or all at once: the waiting side of pools and
-/// (later) of the sync primitives. A woken waiter has been handed what it waited for before it
-/// resumes, so nothing can take it in between (no barging, no lost wake-up); a cancelled
-/// waiter leaves the queue without having taken anything.
+/// One party parked in a WaitQueue: a suspended task or fibre (WaitQueue::Awaiter), or any
+/// object that wants a call when its turn comes (a receiver waiting for a pool buffer).
+struct WaitNode {
+  using WakeFn = void (*)(WaitNode&) noexcept;
+  explicit WaitNode(WakeFn wake) noexcept : on_wake(wake) {}
+  WaitNode(const WaitNode&) = delete;
+  WaitNode& operator=(const WaitNode&) = delete;
+
+  ListHook<WaitNode> hook;
+  WakeFn on_wake;  // called once the node is out of the queue; must not re-enter the caller
+};
+
+/// The one wait queue under every parked waiter that is not a kernel operation: pools,
+/// receivers and acceptors, and the sync primitives. FIFO. A waker hands the first waiter what
+/// it waited for before the waiter resumes, so nothing can take it in between (no barging, no
+/// lost wake-up). A waiter that is cancelled or times out leaves the queue at once, so a
+/// wake-up never lands on it: it goes to the next waiter.
+///
+/// Owners can hook in where the queue alone cannot know what to do:
+/// - `left`: a waiter left without being woken (cancelled, timed out, destroyed while parked);
+/// - `unclaimed`: a woken waiter was destroyed before it resumed (its task went with its loop,
+///   or its fibre was unwound): pass on what it was handed (a permit, a slot, an item). With
+///   no hook the wake-up itself is passed on: the next waiter is woken.
+/// Loop thread only.
 class WaitQueue {
  public:
-  /// Whether the wait is over before it starts (checked when the waiter is about to park, so
-  /// a wake-up between the caller's check and the parking is not lost).
+  /// Whether the wait is over before it starts: checked by `await_ready`.
   using Ready = bool (*)(const void* context) noexcept;
-
-  class Awaiter : private Waiter {
-   public:
-    Awaiter(WaitQueue& queue, Ready ready, const void* context) noexcept
-        : Waiter(&cancelled), queue_(&queue), ready_(ready), context_(context) {}
-    Awaiter(Awaiter&& other) noexcept
-        : Waiter(&cancelled),
-          queue_(other.queue_),
-          ready_(other.ready_),
-          context_(other.context_) {}
-    ~Awaiter() { queue_->unlink(*this); }
-
-    bool await_ready() const noexcept { return ready_ != nullptr && ready_(context_); }
-    template <TidePromise P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      if (!h.promise().job->park(*this, h)) {
-        cancelled_ = true;
-        return false;
-      }
-      queue_->link(*this);
-      return true;
-    }
-    /// True if woken by the queue (handed what it waited for), false if it was ready at once.
-    bool await_resume() {
-      if (cancelled_) job->throw_cancelled();
-      return woken_;
-    }
-
-   private:
-    friend class WaitQueue;
-    static void cancelled(Waiter& w) noexcept {
-      auto& self = static_cast<Awaiter&>(w);
-      self.queue_->unlink(self);
-      self.cancelled_ = true;
-      self.job->loop->schedule(self.handle);
-    }
-    void wake() noexcept {
-      woken_ = true;
-      job->unpark(*this);
-      job->loop->schedule(handle);
-    }
-
-    WaitQueue* queue_;
-    Ready ready_;
-    const void* context_;
-    Awaiter* prev_ = nullptr;
-    Awaiter* next_ = nullptr;
-    bool linked_ = false;
-    bool cancelled_ = false;
-    bool woken_ = false;
+  struct Hooks {
+    void* owner = nullptr;
+    void (*left)(void* owner) noexcept = nullptr;
+    void (*unclaimed)(void* owner) noexcept = nullptr;
   };
+  class Awaiter;
 
-  WaitQueue() = default;
+  WaitQueue() noexcept = default;
+  explicit WaitQueue(Hooks hooks) noexcept : hooks_(hooks) {}
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
 
   /// Await it to wait until woken, unless `ready(context)` says there is nothing to wait for.
-  [[nodiscard]] Awaiter wait(Ready ready = nullptr, const void* context = nullptr) noexcept {
-    return Awaiter(*this, ready, context);
+  [[nodiscard]] Awaiter wait(Ready ready = nullptr, const void* context = nullptr) noexcept;
+
+  [[nodiscard]] bool empty() const noexcept { return waiters_.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// The longest waiting node (the next to be woken), or null.
+  [[nodiscard]] WaitNode* front() const noexcept { return waiters_.front(); }
+
+  /// Parks a node that is not an awaiter (it is woken through its `on_wake`).
+  void push(WaitNode& node) noexcept {
+    waiters_.push_back(node);
+    ++size_;
   }
-  [[nodiscard]] bool empty() const noexcept { return first_ == nullptr; }
-  /// Wakes the longest waiting one; false if none waits.
+  /// Takes `node` out without waking it and without the `left` hook; no effect if not queued.
+  void remove(WaitNode& node) noexcept {
+    if (!IntrusiveList<WaitNode, &WaitNode::hook>::linked(node)) return;
+    waiters_.remove(node);
+    --size_;
+  }
+  /// Wakes the longest waiting node; false if none waits.
   bool wake_one() noexcept {
-    Awaiter* w = first_;
-    if (w == nullptr) return false;
-    unlink(*w);
-    w->wake();
+    WaitNode* node = waiters_.pop_front();
+    if (node == nullptr) return false;
+    --size_;
+    node->on_wake(*node);
     return true;
   }
+  /// Wakes every node waiting now (nodes that queue again meanwhile wait for the next call).
   void wake_all() noexcept {
-    while (wake_one()) {
-    }
+    IntrusiveList<WaitNode, &WaitNode::hook> now = std::move(waiters_);
+    size_ = 0;
+    while (WaitNode* node = now.pop_front())
+      node->on_wake(*node);
   }
 
  private:
-  void link(Awaiter& w) noexcept {
-    w.prev_ = last_;
-    w.next_ = nullptr;
-    w.linked_ = true;
-    (last_ ? last_->next_ : first_) = &w;
-    last_ = &w;
+  void left() noexcept {
+    if (hooks_.left) hooks_.left(hooks_.owner);
   }
-  void unlink(Awaiter& w) noexcept {
-    if (!w.linked_) return;
-    (w.prev_ ? w.prev_->next_ : first_) = w.next_;
-    (w.next_ ? w.next_->prev_ : last_) = w.prev_;
-    w.linked_ = false;
+  void pass_on() noexcept {
+    if (hooks_.unclaimed)
+      hooks_.unclaimed(hooks_.owner);
+    else
+      wake_one();
   }
 
-  Awaiter* first_ = nullptr;
-  Awaiter* last_ = nullptr;
+  IntrusiveList<WaitNode, &WaitNode::hook> waiters_;
+  std::size_t size_ = 0;
+  Hooks hooks_;
 };
+
+/// A task or fibre waiting in a WaitQueue. `co_await` yields true if it was woken, false if
+/// `ready` said at once that there was nothing to wait for.
+/// Cancellation: leaves the queue (the `left` hook runs) and raises `Cancelled`; a wake-up
+/// that came first wins (the wait returns true and `Cancelled` comes at the next suspension).
+class WaitQueue::Awaiter : protected Waiter, public WaitNode {
+ public:
+  Awaiter(WaitQueue& queue, Ready ready, const void* context) noexcept
+      : Waiter(&cancelled), WaitNode(&woken), queue_(&queue), ready_(ready), context_(context) {}
+  Awaiter(Awaiter&& other) noexcept : Awaiter(*other.queue_, other.ready_, other.context_) {}
+  ~Awaiter() {
+    if (queue_ == nullptr) return;
+    if (IntrusiveList<WaitNode, &WaitNode::hook>::linked(*this)) {
+      queue_->remove(*this);  // its task was destroyed while parked
+      queue_->left();
+    } else if (woken_ && !resumed_) {
+      queue_->pass_on();  // woken, then destroyed before it could use the wake-up
+    }
+  }
+
+  bool await_ready() const noexcept { return ready_ != nullptr && ready_(context_); }
+  template <TidePromise P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return suspend(h, [] {});
+  }
+  bool await_resume() {
+    resumed_ = true;
+    if (cancelled_) job->throw_cancelled();
+    return woken_;
+  }
+
+  [[nodiscard]] WaitQueue& queue() const noexcept { return *queue_; }
+
+ protected:
+  /// Parks the job, queues this awaiter, then runs `then()` (it may wake this awaiter at
+  /// once, which resumes it from the run phase). If `then` throws, the awaiter leaves the
+  /// queue and the exception propagates (the task does not suspend).
+  template <TidePromise P, class Then>
+  bool suspend(std::coroutine_handle<P> h, Then&& then) {
+    const bool parked = park_and_arm(*h.promise().job, h, [&] {
+      queue_->push(*this);
+      try {
+        then();
+      } catch (...) {
+        queue_->remove(*this);
+        throw;
+      }
+    });
+    if (!parked) cancelled_ = true;
+    return parked;
+  }
+  /// After a final wake-up from a queue that is going away: this awaiter no longer refers to
+  /// it (nothing is passed on if its task is destroyed before it resumes).
+  void leave_queue() noexcept { queue_ = nullptr; }
+
+ private:
+  static void woken(WaitNode& node) noexcept {
+    auto& self = static_cast<Awaiter&>(node);
+    self.woken_ = true;
+    self.wake();
+  }
+  static void cancelled(Waiter& w) noexcept {
+    auto& self = static_cast<Awaiter&>(w);
+    self.queue_->remove(self);
+    self.cancelled_ = true;
+    self.resume_cancelled();
+    self.queue_->left();
+  }
+
+  WaitQueue* queue_;
+  Ready ready_;
+  const void* context_;
+  bool cancelled_ = false;
+  bool woken_ = false;
+  bool resumed_ = false;
+};
+
+inline WaitQueue::Awaiter WaitQueue::wait(Ready ready, const void* context) noexcept {
+  return Awaiter(*this, ready, context);
+}
 
 }  // namespace tide::detail

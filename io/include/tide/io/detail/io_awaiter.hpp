@@ -43,20 +43,15 @@ class IoAwaiter : private tide::detail::Waiter, private IoOp {
 
   template <tide::detail::TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    tide::detail::Job& j = *h.promise().job;
-    if (!j.park(*this, h)) {
+    const bool parked = park_and_arm(*h.promise().job, h, [&] {
+      op().on_complete = &completed;
+      loop_->io_submit(op());
+    });
+    if (!parked) {
       cancelled_ = true;
       op().result = -ECANCELED;
-      return false;
     }
-    op().on_complete = &completed;
-    try {
-      loop_->io_submit(op());
-    } catch (...) {
-      j.unpark(*this);
-      throw;
-    }
-    return true;
+    return parked;
   }
 
   long await_resume() {
@@ -69,11 +64,7 @@ class IoAwaiter : private tide::detail::Waiter, private IoOp {
 
  private:
   IoOp& op() noexcept { return *this; }
-  static void completed(IoOp& op) noexcept {
-    auto& self = static_cast<IoAwaiter&>(op);
-    self.job->unpark(self);
-    self.loop_->schedule(self.handle);
-  }
+  static void completed(IoOp& op) noexcept { static_cast<IoAwaiter&>(op).wake(); }
   static void cancelled(tide::detail::Waiter& w) noexcept {
     auto& self = static_cast<IoAwaiter&>(w);
     self.cancelled_ = true;

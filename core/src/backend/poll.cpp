@@ -10,7 +10,7 @@
 #include <system_error>
 #include <vector>
 
-#include "io/src/readiness_driver.hpp"
+#include "core/src/backend/readiness.hpp"
 
 namespace tide::detail {
 
@@ -23,14 +23,14 @@ class PollDriver final : public ReadinessDriver {
   [[nodiscard]] std::string_view name() const noexcept override { return "poll"; }
   // There is no kernel object to hand out; the wake-up eventfd is readable when a post waits,
   // which is the part of the loop's work a host cannot see in next_timeout().
-  [[nodiscard]] int pollable_fd() const noexcept override { return wake_fd_; }
+  int pollable_fd() override { return wake_fd_; }
 
   void wait(std::optional<std::chrono::nanoseconds> timeout) override {
     set_.clear();
     set_.push_back(pollfd{wake_fd_, POLLIN, 0});
     for (int fd : active_fds_) {
       short events = 0;
-      for (IoOp* op = fds_[fd].head; op; op = op->next)
+      for (IoOp* op = fds_[fd].ops.front(); op; op = OpList::next(*op))
         events |= static_cast<short>(op->kind == IoOp::Kind::poll ? op->poll_events
                                      : op->wants_read()           ? POLLIN | POLLRDHUP
                                                                   : POLLOUT);

@@ -6,9 +6,9 @@
 #include <deque>
 
 #include <tide/core/detail/io_op.hpp>
-#include <tide/core/detail/job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
+#include <tide/core/detail/wait_queue.hpp>
 #include <tide/io/buffer_pool.hpp>
 
 namespace tide::io::detail {
@@ -17,7 +17,8 @@ using tide::detail::IoOp;
 struct PoolState;
 
 /// What Acceptor and Receiver share: an operation that yields a stream of results (accepted
-/// fds, received buffers), queued until tasks ask for them, one result per request, FIFO.
+/// fds, received buffers), queued until tasks claim them, one result per request, in order.
+/// Requests that find nothing queued wait in a WaitQueue and are served FIFO.
 ///
 /// Where the backend has multishot operations (io_uring), one submission yields result after
 /// result; when the kernel ends it (IORING_CQE_F_MORE cleared: an error, the end of the
@@ -26,24 +27,24 @@ struct PoolState;
 /// drains), so a peer that sends faster than its task reads cannot take every buffer. Where
 /// the backend has no multishot operations, each request that finds the queue empty starts
 /// one ordinary operation: the same results, in the same order.
-class Feed {
+class ResultStream {
  public:
   enum class Source : std::uint8_t { accept, recv };
   struct Item {
-    long result = 0;           // fd, byte count, or -errno
-    std::int32_t buffer = -1;  // recv: the pool buffer holding the bytes
-    bool holds = false;        // owns an accepted fd or a pool buffer
+    long result = 0;             // fd, byte count, or -errno
+    std::int32_t buffer = -1;    // recv: the pool buffer holding the bytes
+    bool owns_resource = false;  // an accepted fd or a pool buffer that must go back if unclaimed
   };
   class Awaiter;
 
-  /// `pool` (recv only) is referenced for the feed's lifetime.
-  Feed(tide::detail::LoopCore& loop, int fd, Source source, PoolState* pool,
-       std::size_t max_queued);
-  Feed(const Feed&) = delete;
-  Feed& operator=(const Feed&) = delete;
+  /// `pool` (recv only) is referenced for the stream's lifetime.
+  ResultStream(tide::detail::LoopCore& loop, int fd, Source source, PoolState* pool,
+               std::size_t max_queued);
+  ResultStream(const ResultStream&) = delete;
+  ResultStream& operator=(const ResultStream&) = delete;
   /// Stops the operation (waiting until the kernel lets go of it), closes accepted fds and
   /// returns buffers nobody claimed; tasks still waiting get EBADF.
-  ~Feed();
+  ~ResultStream();
 
   [[nodiscard]] Awaiter next() noexcept;
 
@@ -56,15 +57,12 @@ class Feed {
   /// The chunk a recv result describes (empty at the end of the stream); owns its buffer.
   [[nodiscard]] Chunk chunk(const Item& item) const noexcept;
 
-  /// The pool has a buffer again (called by PoolState for a starved feed).
-  void buffer_available() noexcept;
-
  private:
   friend class Awaiter;
 
   bool take_now(Item& item) noexcept;
-  void enqueue(Awaiter& w);
-  void remove(Awaiter& w) noexcept;
+  void deliver(const Item& item) noexcept;
+  static void give_back_unclaimed(void* self) noexcept;
   void pump();
   void pump_noexcept() noexcept;
   bool arm();
@@ -72,17 +70,22 @@ class Feed {
   void on_result(long result, std::int32_t buffer, bool more) noexcept;
   void release(const Item& item) noexcept;
   static void completed(IoOp& op) noexcept;
+  static void buffer_available(tide::detail::WaitNode& node) noexcept;
 
   struct Op : IoOp {
-    Feed* owner;
+    ResultStream* owner;
+  };
+  struct BufferWait : tide::detail::WaitNode {
+    using WaitNode::WaitNode;
+    ResultStream* owner = nullptr;
   };
 
   Op op_;
   tide::detail::LoopCore* loop_;
   PoolState* pool_;
   std::deque<Item> items_;
-  Awaiter* waiters_head_ = nullptr;
-  Awaiter* waiters_tail_ = nullptr;
+  tide::detail::WaitQueue requests_;  // tasks and fibres waiting for a result
+  BufferWait buffer_wait_;            // queued in the pool while starved
   std::size_t max_queued_;
   std::uint64_t arms_ = 0;
   std::int32_t oneshot_buffer_ = -1;  // one-shot recv: the pool buffer it reads into
@@ -92,57 +95,45 @@ class Feed {
   bool cap_cancelled_ = false;  // a full queue cancelled the multishot op
 };
 
-/// One request for the feed's next result. Cancellation: a request waiting in the queue is
-/// simply withdrawn (the feed's operation goes on, and what it yields waits for the next
-/// request, so nothing is lost).
-class Feed::Awaiter : private tide::detail::Waiter {
+/// One request for the stream's next result. Cancellation: a request waiting in the queue is
+/// simply withdrawn (the operation goes on, and what it yields waits for the next request, so
+/// nothing is lost).
+class ResultStream::Awaiter : public tide::detail::WaitQueue::Awaiter {
  public:
-  explicit Awaiter(Feed& feed) noexcept : Waiter(&cancelled), feed_(&feed) {}
-  Awaiter(Awaiter&& other) noexcept : Waiter(&cancelled), feed_(other.feed_) {}
+  explicit Awaiter(ResultStream& stream) noexcept
+      : tide::detail::WaitQueue::Awaiter(stream.requests_, nullptr, nullptr), stream_(&stream) {}
+  Awaiter(Awaiter&& other) noexcept : Awaiter(*other.stream_) {}
   ~Awaiter() {
-    if (linked_) feed_->remove(*this);
-    if (has_item_ && item_.holds) feed_->release(item_);  // its task was destroyed unresumed
+    // Handed a result, and destroyed before it could take it: the next request gets it.
+    if (has_item_ && stream_ && item_.owns_resource) stream_->items_.push_front(item_);
   }
 
-  bool await_ready() noexcept { return has_item_ = feed_->take_now(item_); }
+  bool await_ready() noexcept { return has_item_ = stream_->take_now(item_); }
 
   template <tide::detail::TidePromise P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    tide::detail::Job& j = *h.promise().job;
-    if (!j.park(*this, h)) return false;  // await_resume throws Cancelled
-    try {
-      feed_->enqueue(*this);
-    } catch (...) {
-      j.unpark(*this);
-      throw;
-    }
-    return true;
+    return suspend(h, [this] { stream_->pump(); });
   }
 
   /// The result; throws Cancelled if the request was cancelled before one came.
   Item await_resume() {
-    if (!has_item_) job->throw_cancelled();
+    tide::detail::WaitQueue::Awaiter::await_resume();  // raises Cancelled
     has_item_ = false;
     return item_;
   }
 
  protected:
-  [[nodiscard]] Feed& feed() const noexcept { return *feed_; }
+  [[nodiscard]] ResultStream& stream() const noexcept { return *stream_; }
 
  private:
-  friend class Feed;
-  void deliver(const Item& item) noexcept;
-  static void cancelled(tide::detail::Waiter& w) noexcept;
+  friend class ResultStream;
 
-  Feed* feed_;
-  Awaiter* next_ = nullptr;
-  Awaiter* prev_ = nullptr;
+  ResultStream* stream_;
   Item item_;
   bool has_item_ = false;
-  bool linked_ = false;
 };
 
-inline Feed::Awaiter Feed::next() noexcept {
+inline ResultStream::Awaiter ResultStream::next() noexcept {
   return Awaiter(*this);
 }
 

@@ -4,7 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/src/driver.hpp"
+#include "core/src/backend/driver.hpp"
+#include "core/src/backend/perform.hpp"
 
 namespace tide::detail {
 
@@ -21,9 +22,9 @@ class ReadinessDriver : public Driver {
   [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
 
  protected:
+  using OpList = IntrusiveList<IoOp, &IoOp::hook>;
   struct FdState {
-    IoOp* head = nullptr;  // waiting ops on this fd, FIFO
-    IoOp* tail = nullptr;
+    OpList ops;                         // waiting ops on this fd, FIFO
     std::uint32_t registered = 0;       // events the backend was told to watch (0: not watched)
     std::uint32_t generation = 0;       // bumped by forget_fd; stale events carry an older one
     std::size_t active_slot = no_slot;  // position in active_fds_, or no_slot

@@ -3,7 +3,7 @@
 #include <string>
 #include <system_error>
 
-#include "core/src/driver.hpp"
+#include "core/src/backend/driver.hpp"
 
 namespace tide::detail {
 
@@ -31,7 +31,8 @@ std::unique_ptr<Driver> make_driver(Backend requested, const DriverOptions& opti
       break;
   }
   throw std::invalid_argument("tide: the " + std::string(to_string(requested)) +
-                              " backend is not available in this build on this platform");
+                              " backend is not built for this platform (Linux has io_uring, "
+                              "epoll and poll)");
 }
 
 }  // namespace tide::detail

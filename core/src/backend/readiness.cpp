@@ -1,4 +1,4 @@
-#include "io/src/readiness_driver.hpp"
+#include "core/src/backend/readiness.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -93,31 +93,17 @@ void ReadinessDriver::link(int fd, IoOp& op) {
     s.active_slot = active_fds_.size();
     active_fds_.push_back(fd);
   }
-  op.next = nullptr;
-  op.prev = s.tail;
-  if (s.tail)
-    s.tail->next = &op;
-  else
-    s.head = &op;
-  s.tail = &op;
+  s.ops.push_back(op);
   op.in_flight = true;
   ++pending_;
 }
 
 void ReadinessDriver::unlink(IoOp& op) noexcept {
   FdState& s = fds_[op.fd];
-  if (op.prev)
-    op.prev->next = op.next;
-  else
-    s.head = op.next;
-  if (op.next)
-    op.next->prev = op.prev;
-  else
-    s.tail = op.prev;
-  op.next = op.prev = nullptr;
+  s.ops.remove(op);
   op.in_flight = false;
   --pending_;
-  if (s.head == nullptr && s.active_slot != no_slot) {
+  if (s.ops.empty() && s.active_slot != no_slot) {
     // Swap-remove from the active list.
     int last = active_fds_.back();
     active_fds_[s.active_slot] = last;
@@ -144,8 +130,8 @@ void ReadinessDriver::abandon(IoOp& op) noexcept {
 void ReadinessDriver::forget_fd(int fd) noexcept {
   FdState* s = state_of(fd);
   if (s == nullptr) return;
-  while (s->head)
-    complete(*s->head, -EBADF);
+  while (IoOp* op = s->ops.front())
+    complete(*op, -EBADF);
   if (s->registered) unwatch(fd, *s);
   s->registered = 0;
   s->maybe_readable = s->maybe_writable = true;  // the number's next file is unknown
@@ -163,8 +149,8 @@ void ReadinessDriver::dispatch(int fd, std::uint32_t revents, std::uint32_t gene
   if (write_ready) s->maybe_writable = true;
   if (revents & (POLLRDHUP | POLLHUP)) s->read_closed = true;
   if (failed) s->failed = true;
-  for (IoOp* op = s->head; op != nullptr;) {
-    IoOp* next = op->next;
+  for (IoOp* op = s->ops.front(); op != nullptr;) {
+    IoOp* next = OpList::next(*op);
     if (op->kind == IoOp::Kind::poll) {
       std::uint32_t hit = revents & (op->poll_events | POLLERR | POLLHUP | POLLNVAL);
       if (hit) complete(*op, (hit & POLLNVAL) ? -EBADF : static_cast<long>(hit));

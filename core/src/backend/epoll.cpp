@@ -18,7 +18,7 @@
 #include <system_error>
 #include <vector>
 
-#include "io/src/readiness_driver.hpp"
+#include "core/src/backend/readiness.hpp"
 
 namespace tide::detail {
 
@@ -49,7 +49,7 @@ class EpollDriver final : public ReadinessDriver {
   ~EpollDriver() override { ::close(epfd_); }
 
   [[nodiscard]] std::string_view name() const noexcept override { return "epoll"; }
-  [[nodiscard]] int pollable_fd() const noexcept override { return epfd_; }
+  int pollable_fd() override { return epfd_; }
 
   void wait(std::optional<std::chrono::nanoseconds> timeout) override {
     int n = wait_for_events(timeout);

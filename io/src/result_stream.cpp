@@ -1,48 +1,55 @@
-#include <tide/io/detail/feed.hpp>
+#include <tide/io/detail/result_stream.hpp>
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
 
-#include "core/src/driver.hpp"
 #include "io/src/pool_state.hpp"
 
 namespace tide::io::detail {
 
-Feed::Feed(tide::detail::LoopCore& loop, int fd, Source source, PoolState* pool,
-           std::size_t max_queued)
-    : loop_(&loop), pool_(pool), max_queued_(max_queued), source_(source) {
-  const auto caps = loop.driver->caps();
+ResultStream::ResultStream(tide::detail::LoopCore& loop, int fd, Source source, PoolState* pool,
+                           std::size_t max_queued)
+    : loop_(&loop),
+      pool_(pool),
+      requests_({this, nullptr, &give_back_unclaimed}),
+      buffer_wait_(&buffer_available),
+      max_queued_(max_queued),
+      source_(source) {
+  const auto caps = loop.io_caps();
   multishot_ = source == Source::accept ? caps.multishot_accept
                                         : caps.multishot_recv && pool->kernel_picks();
   op_.fd = fd;
   op_.on_complete = &completed;
   op_.owner = this;
+  buffer_wait_.owner = this;
   if (pool_) pool_->ref();
 }
 
-Feed::~Feed() {
+ResultStream::~ResultStream() {
   if (op_.in_flight) loop_->io_abandon(op_);  // the driver closes or recycles what still comes
   if (oneshot_buffer_ >= 0) pool_->give_back(static_cast<std::uint16_t>(oneshot_buffer_));
-  if (starved_) pool_->stop_waiting(*this);
+  if (starved_) pool_->waiting.remove(buffer_wait_);
   for (const Item& item : items_)
     release(item);
   items_.clear();
-  while (Awaiter* w = waiters_head_) {
-    remove(*w);
-    w->deliver({-EBADF, -1});
+  while (tide::detail::WaitNode* front = requests_.front()) {
+    auto& request = static_cast<Awaiter&>(*front);
+    deliver({-EBADF, -1});
+    request.stream_ = nullptr;
+    request.leave_queue();
   }
   PoolState::unref(pool_);
 }
 
-void Feed::release(const Item& item) noexcept {
-  if (!item.holds) return;
+void ResultStream::release(const Item& item) noexcept {
+  if (!item.owns_resource) return;
   if (item.buffer >= 0) pool_->give_back(static_cast<std::uint16_t>(item.buffer));
   if (source_ == Source::accept && item.result >= 0) ::close(static_cast<int>(item.result));
 }
 
-Chunk Feed::chunk(const Item& item) const noexcept {
+Chunk ResultStream::chunk(const Item& item) const noexcept {
   if (item.buffer < 0) return {};
   const auto id = static_cast<std::uint16_t>(item.buffer);
   return Chunk(pool_, pool_->buffer(id), static_cast<std::size_t>(item.result), id);
@@ -50,8 +57,8 @@ Chunk Feed::chunk(const Item& item) const noexcept {
 
 // ---- requests -------------------------------------------------------------------------------
 
-bool Feed::take_now(Item& item) noexcept {
-  if (waiters_head_) return false;  // earlier requests are served first
+bool ResultStream::take_now(Item& item) noexcept {
+  if (!requests_.empty()) return false;  // earlier requests are served first
   if (items_.empty()) {
     // One-shot mode: try the syscall right away (readiness backends do it when it may succeed).
     if (multishot_ || op_.in_flight || starved_) return false;
@@ -67,60 +74,38 @@ bool Feed::take_now(Item& item) noexcept {
   return true;
 }
 
-void Feed::enqueue(Awaiter& w) {
-  w.prev_ = waiters_tail_;
-  w.next_ = nullptr;
-  (waiters_tail_ ? waiters_tail_->next_ : waiters_head_) = &w;
-  waiters_tail_ = &w;
-  w.linked_ = true;
-  try {
-    pump();
-  } catch (...) {
-    remove(w);
-    throw;
-  }
+// Hands `item` to the longest waiting request and wakes it.
+void ResultStream::deliver(const Item& item) noexcept {
+  auto& request = static_cast<Awaiter&>(*requests_.front());
+  request.item_ = item;
+  request.has_item_ = true;
+  requests_.wake_one();
 }
 
-void Feed::remove(Awaiter& w) noexcept {
-  (w.prev_ ? w.prev_->next_ : waiters_head_) = w.next_;
-  (w.next_ ? w.next_->prev_ : waiters_tail_) = w.prev_;
-  w.next_ = w.prev_ = nullptr;
-  w.linked_ = false;
-}
-
-void Feed::Awaiter::deliver(const Item& item) noexcept {
-  item_ = item;
-  has_item_ = true;
-  job->unpark(*this);
-  feed_->loop_->schedule(handle);
-}
-
-void Feed::Awaiter::cancelled(tide::detail::Waiter& waiter) noexcept {
-  auto& self = static_cast<Awaiter&>(waiter);
-  self.feed_->remove(self);
-  self.feed_->loop_->schedule(self.handle);
+// A request was handed a result and destroyed before it took it (its destructor put the
+// result back in front): the next request gets it.
+void ResultStream::give_back_unclaimed(void* self) noexcept {
+  static_cast<ResultStream*>(self)->pump_noexcept();
 }
 
 // ---- the operation --------------------------------------------------------------------------
 
 // Hands queued results to waiting tasks, and starts the operation when a task waits, nothing
 // is queued and nothing is under way. Throws if the backend refuses the operation.
-void Feed::pump() {
+void ResultStream::pump() {
   for (;;) {
-    while (waiters_head_ && !items_.empty()) {
-      Awaiter& w = *waiters_head_;
-      remove(w);
-      w.deliver(items_.front());
+    while (!requests_.empty() && !items_.empty()) {
+      deliver(items_.front());
       items_.pop_front();
     }
-    if (!waiters_head_ || !items_.empty() || op_.in_flight || starved_) return;
+    if (requests_.empty() || !items_.empty() || op_.in_flight || starved_) return;
     if (!arm()) return;
   }
 }
 
 // From completions and buffer returns, where nobody can catch: a refused operation becomes
 // the result the next waiting task receives.
-void Feed::pump_noexcept() noexcept {
+void ResultStream::pump_noexcept() noexcept {
   try {
     pump();
   } catch (const std::system_error& e) {
@@ -133,7 +118,7 @@ void Feed::pump_noexcept() noexcept {
 }
 
 // Starts the operation. True if it completed at once (its result is queued).
-bool Feed::arm() {
+bool ResultStream::arm() {
   using Kind = IoOp::Kind;
   if (multishot_) {
     if (source_ == Source::recv && pool_->exhausted()) {
@@ -177,13 +162,13 @@ bool Feed::arm() {
   return false;
 }
 
-void Feed::completed(IoOp& op) noexcept {
-  Feed& self = *static_cast<Op&>(op).owner;
+void ResultStream::completed(IoOp& op) noexcept {
+  ResultStream& self = *static_cast<Op&>(op).owner;
   self.on_result(op.result, op.buffer_id, op.in_flight);
   self.pump_noexcept();
 }
 
-void Feed::on_result(long result, std::int32_t buffer, bool more) noexcept {
+void ResultStream::on_result(long result, std::int32_t buffer, bool more) noexcept {
   if (buffer >= 0) ++pool_->lent;  // the kernel took it from the ring
   if (oneshot_buffer_ >= 0) {
     buffer = std::exchange(oneshot_buffer_, -1);
@@ -198,8 +183,8 @@ void Feed::on_result(long result, std::int32_t buffer, bool more) noexcept {
     // The buffer ring ran dry; re-armed once a buffer comes back.
     if (pool_->exhausted()) starve();
   } else {
-    const bool holds = buffer >= 0 || (source_ == Source::accept && result >= 0);
-    items_.push_back({result, buffer, holds});
+    const bool owns = buffer >= 0 || (source_ == Source::accept && result >= 0);
+    items_.push_back({result, buffer, owns});
   }
   if (!more) cap_cancelled_ = false;
   if (more && items_.size() >= max_queued_ && !cap_cancelled_) {
@@ -208,15 +193,17 @@ void Feed::on_result(long result, std::int32_t buffer, bool more) noexcept {
   }
 }
 
-void Feed::starve() noexcept {
+void ResultStream::starve() noexcept {
   if (starved_) return;
   starved_ = true;
-  pool_->wait_for_buffer(*this);
+  pool_->waiting.push(buffer_wait_);
 }
 
-void Feed::buffer_available() noexcept {
-  starved_ = false;
-  pump_noexcept();
+// The pool has a buffer again (this stream was the longest waiting for one).
+void ResultStream::buffer_available(tide::detail::WaitNode& node) noexcept {
+  ResultStream& self = *static_cast<BufferWait&>(node).owner;
+  self.starved_ = false;
+  self.pump_noexcept();
 }
 
 }  // namespace tide::io::detail

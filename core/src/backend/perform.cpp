@@ -1,35 +1,15 @@
-// The non-blocking syscall behind each IoOp kind, shared by the readiness drivers (epoll,
-// poll) and by the try-first path of every awaiter.
+// The non-blocking syscall behind each IoOp kind: how the readiness backends (epoll, poll)
+// complete an operation, and how they try one before it waits.
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <string>
 
-#include <tide/io/detail/io_awaiter.hpp>
-
-#include "core/src/driver.hpp"
+#include "core/src/backend/perform.hpp"
 
 namespace tide::detail {
-
-bool IoOp::wants_read() const noexcept {
-  switch (kind) {
-    case Kind::read:
-    case Kind::readv:
-    case Kind::recv:
-    case Kind::recvmsg:
-    case Kind::accept:
-    case Kind::accept_multishot:
-    case Kind::recv_multishot:
-      return true;
-    case Kind::poll:
-      return (poll_events & (POLLIN | POLLPRI | POLLRDHUP)) != 0;
-    default:
-      return false;
-  }
-}
 
 namespace {
 
@@ -55,8 +35,8 @@ long syscall_once(IoOp& op) noexcept {
       return ::accept4(op.fd, static_cast<sockaddr*>(op.buffer), op.address_length,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     case IoOp::Kind::connect: {
-      if (op.progress == 0) {
-        op.progress = 1;
+      if (!op.connect_issued) {
+        op.connect_issued = true;
         if (::connect(op.fd, static_cast<const sockaddr*>(op.buffer),
                       static_cast<socklen_t>(op.length)) == 0)
           return 0;
@@ -117,49 +97,3 @@ bool perform(IoOp& op) noexcept {
 }
 
 }  // namespace tide::detail
-
-namespace tide::io::detail {
-
-std::string describe_op(const IoOp& op) {
-  const char* what = "I/O on";
-  switch (op.kind) {
-    case IoOp::Kind::read:
-      what = "read from";
-      break;
-    case IoOp::Kind::write:
-      what = "write to";
-      break;
-    case IoOp::Kind::readv:
-      what = "readv from";
-      break;
-    case IoOp::Kind::writev:
-      what = "writev to";
-      break;
-    case IoOp::Kind::recv:
-    case IoOp::Kind::recv_multishot:
-      what = "recv from";
-      break;
-    case IoOp::Kind::send:
-      what = "send to";
-      break;
-    case IoOp::Kind::recvmsg:
-      what = "recvmsg from";
-      break;
-    case IoOp::Kind::sendmsg:
-      what = "sendmsg to";
-      break;
-    case IoOp::Kind::accept:
-    case IoOp::Kind::accept_multishot:
-      what = "accept on";
-      break;
-    case IoOp::Kind::connect:
-      what = "connect of";
-      break;
-    case IoOp::Kind::poll:
-      what = "waiting for readiness of";
-      break;
-  }
-  return std::string("tide: ") + what + " fd " + std::to_string(op.fd);
-}
-
-}  // namespace tide::io::detail

@@ -8,14 +8,14 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <tide/core/backend.hpp>
 #include <tide/core/detail/io_op.hpp>
-#include <tide/core/loop.hpp>
 
 namespace tide::detail {
 
-/// The private interface between the loop and an I/O backend (one implementation per file in
-/// io/src/). Completion-shaped: the loop submits operations and the driver completes each one
-/// exactly once by calling its `on_complete` from `wait` (or, for `cancel`, possibly at once).
+/// The private interface between the loop and an I/O backend (one implementation per file
+/// beside this one). Completion-shaped: the loop submits operations and the driver completes each
+/// one exactly once by calling its `on_complete` from `wait` (or, for `cancel`, possibly at once).
 /// `on_complete` only schedules; it never runs user code, so the driver is never re-entered.
 class Driver {
  public:
@@ -47,11 +47,7 @@ class Driver {
   virtual void wait(std::optional<std::chrono::nanoseconds> timeout) = 0;
 
   /// What this backend offers beyond one-shot operations (probed from the running kernel).
-  struct Caps {
-    bool multishot_accept = false;  // IoOp::Kind::accept_multishot
-    bool multishot_recv = false;    // IoOp::Kind::recv_multishot and the buffer-group calls
-  };
-  [[nodiscard]] virtual Caps caps() const noexcept { return {}; }
+  [[nodiscard]] virtual IoCaps caps() const noexcept { return {}; }
   /// Lends the kernel `count` buffers of `size` bytes starting at `base` (buffer i at
   /// base + i * size) as a provided-buffer group; returns the group's id. A completion of a
   /// recv_multishot op takes one of them, which stays the caller's until `recycle_buffer`.
@@ -67,8 +63,12 @@ class Driver {
   /// Takes the group back; no op may be using it any more.
   virtual void remove_buffer_group(std::uint16_t group) noexcept { (void)group; }
 
-  /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop).
-  [[nodiscard]] virtual int pollable_fd() const noexcept = 0;
+  /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop). May
+  /// reconfigure the backend the first time (io_uring); throws std::system_error if it cannot.
+  virtual int pollable_fd() = 0;
+  /// Whether this thread can wait for completions (an io_uring ring with a single issuer
+  /// accepts only the thread that first drove it). When false, `abandon` cannot be used here.
+  [[nodiscard]] virtual bool can_reap_here() const noexcept { return true; }
   /// Operations are prepared but not yet handed to the kernel (the next `wait` will): a host
   /// loop must not sleep on `pollable_fd` before that.
   [[nodiscard]] virtual bool has_unsubmitted() const noexcept { return false; }

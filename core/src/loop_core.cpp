@@ -1,0 +1,110 @@
+#include <tide/core/detail/loop_core.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include <tide/core/loop.hpp>
+#include <tide/core/thread_pool.hpp>
+
+#include "core/src/backend/driver.hpp"
+#include "core/src/inbox.hpp"
+
+namespace tide::detail {
+
+LoopCore::LoopCore(Loop& facade) : owner(facade) {}
+LoopCore::~LoopCore() = default;
+
+void LoopCore::io_submit(IoOp& op) {
+  driver->submit(op);
+}
+bool LoopCore::io_try_now(IoOp& op) noexcept {
+  return driver->try_now(op);
+}
+void LoopCore::io_cancel(IoOp& op) noexcept {
+  driver->cancel(op);
+}
+void LoopCore::io_abandon(IoOp& op) noexcept {
+  driver->abandon(op);
+}
+void LoopCore::forget_fd(int fd) noexcept {
+  if (driver) driver->forget_fd(fd);
+}
+IoCaps LoopCore::io_caps() const noexcept {
+  return driver->caps();
+}
+std::uint16_t LoopCore::add_buffer_group(std::byte* base, unsigned count, std::size_t size) {
+  return driver->add_buffer_group(base, count, size);
+}
+void LoopCore::recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept {
+  driver->recycle_buffer(group, id);
+}
+void LoopCore::remove_buffer_group(std::uint16_t group) noexcept {
+  driver->remove_buffer_group(group);
+}
+
+void LoopCore::adopt(Job& job) noexcept {
+  job.id = next_job_id++;
+  live.push_front(job);
+  ++live_jobs;
+}
+
+void LoopCore::release(Job& job) noexcept {
+  if (!IntrusiveList<Job, &Job::live_hook>::linked(job)) return;
+  live.remove(job);
+  --live_jobs;
+}
+
+void LoopCore::report_unhandled(std::exception_ptr error, std::string_view what) noexcept {
+  if (on_unhandled) {
+    try {
+      on_unhandled(error, what);
+      return;
+    } catch (...) {
+      // A throwing handler must not take the loop down; fall back to stderr below.
+    }
+  }
+  std::string message = "unknown exception";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (const Cancelled& e) {
+    message = e.what();
+  } catch (...) {
+    // Not a std::exception: keep "unknown exception".
+  }
+  std::fprintf(stderr, "tide: unhandled exception in %.*s: %s\n", static_cast<int>(what.size()),
+               what.data(), message.c_str());
+}
+
+void LoopCore::report_unhandled(std::exception_ptr error, const Job& job) noexcept {
+  std::string what;
+  try {
+    what = job.describe();
+  } catch (...) {
+    what = "a task";  // out of memory while naming it
+  }
+  report_unhandled(std::move(error), std::string_view(what));
+}
+
+void LoopCore::post(Callback fn) {
+  inbox->post(std::move(fn));
+}
+
+void LoopCore::check_thread([[maybe_unused]] const char* what) const {
+#ifndef NDEBUG
+  if (runner != std::thread::id{} && runner != std::this_thread::get_id())
+    throw UsageError(std::string("tide::Loop::") + what +
+                     ": called from a thread that does not run this loop (loops are not "
+                     "thread-safe; use Loop::post or a Loop::Remote to reach it)");
+#endif
+}
+
+ThreadPool& LoopCore::thread_pool() {
+  if (closing) throw LoopClosed("tide::Loop::thread_pool(): the loop is being destroyed");
+  if (!pool)
+    pool = std::make_unique<ThreadPool>(pool_size ? pool_size : ThreadPool::default_size());
+  return *pool;
+}
+
+}  // namespace tide::detail
