@@ -275,6 +275,21 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   return !c.ready.empty() || alive();  // the common case without a call
 }
 
+void Loop::cancel_remaining() {
+  auto& c = *core_;
+  if (c.running) throw UsageError("tide::Loop::cancel_remaining(): called from inside the loop");
+  using Live = decltype(c.live);
+  for (detail::Job* job = c.live.front(); job != nullptr; job = Live::next(*job))
+    job->request_cancel();  // only schedules: the list does not change here
+  while (c.live_jobs > 0) {
+    try {
+      if (!iterate(std::chrono::nanoseconds::max())) break;  // nothing can wake the rest
+    } catch (...) {
+      c.report_unhandled(std::current_exception(), "a callback run while cancelling");
+    }
+  }
+}
+
 // The loop belongs to the thread that runs it (not the one that built it): closing an fd on
 // that thread must reach this loop's backend.
 void Loop::bind_to_this_thread() {

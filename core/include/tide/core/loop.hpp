@@ -185,6 +185,15 @@ class Loop {
   template <class T>
   T run_until_complete(Task<T> task);
 
+  /// Cancels every task and fibre still alive and runs the loop until each has unwound: it
+  /// sees `Cancelled` (`FiberExit` in a fibre) at its suspension point, and its destructors
+  /// and catch blocks run. What `tide::run` does after its task returns, as `asyncio.run`
+  /// does. Work that keeps running after its cancellation (it caught and ignored it) is waited
+  /// for; work that can never finish any more is left to the destructor. An exception a
+  /// posted callback throws meanwhile goes to `on_unhandled_exception`.
+  /// Throws UsageError if called from inside this loop.
+  void cancel_remaining();
+
   /// The loop's own pool for `to_thread`, created on first use.
   [[nodiscard]] ThreadPool& thread_pool();
 
