@@ -6,8 +6,8 @@ namespace tide::detail {
 
 /// How long the loop (waiting for thread-pool results) and idle pool workers (waiting for
 /// calls) spin before they sleep. Waking a thread that sleeps on another core costs 25-30 us
-/// on these machines (MEASURED.md), twice per round trip; a spin of this length keeps a stream
-/// of calls free of wake-ups and costs at most this much CPU per idle transition.
+/// on these machines (docs/design.md, "Figures"), twice per round trip; a spin of this length keeps
+/// a stream of calls free of wake-ups and costs at most this much CPU per idle transition.
 inline constexpr std::chrono::microseconds spin_before_sleep{50};
 
 inline void cpu_relax() noexcept {

@@ -23,8 +23,8 @@ struct ThreadPool::State {
       if (queue.empty() && !stopping &&
           spinning.exchange(true, std::memory_order_acq_rel) == false) {
         // Waking a sleeping thread on another core costs tens of microseconds here (see
-        // MEASURED.md); a short spin lets a stream of calls go without any sleep and wake-up.
-        // One worker spins at a time: more would only take cores from the loop.
+        // docs/design.md, "Figures"); a short spin lets a stream of calls go without any sleep and
+        // wake-up. One worker spins at a time: more would only take cores from the loop.
         lock.unlock();
         spin_for_work();
         spinning.store(false, std::memory_order_release);

@@ -89,7 +89,7 @@ TEST(Readiness, IoOnAClosedFdFailsWithEbadf) {
 
 // Data and the peer's shutdown can arrive as one readiness event (EPOLLIN|EPOLLRDHUP): after
 // the short read that takes the data no further edge comes, so the next read must still run
-// and see the end of the stream instead of waiting forever (MEASURED.md's epoll pitfall).
+// and see the end of the stream instead of waiting forever (docs/design.md, "Figures").
 TEST(Readiness, EndOfStreamRightBehindDataIsSeen) {
   tide::testing::run_clean([]() -> Task<void> {
     auto [a, b] = tide::testing::stream_pair();

@@ -50,7 +50,7 @@ class LoopCore {
   /// replaces symmetric transfer between a task and the task it awaits. Every resumption
   /// returns to the run phase, so a chain of a million awaits that finish at once never
   /// deepens the stack, in any build (g++ does not make symmetric transfer a tail call at
-  /// -O0/-O1 or under ASan/TSan; see MEASURED.md).
+  /// -O0/-O1 or under ASan/TSan; see docs/design.md, "Figures").
   static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h; }
 
   // ---- time and timers -------------------------------------------------------------------
