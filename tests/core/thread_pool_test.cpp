@@ -122,22 +122,32 @@ TEST(ToThread, CancellingAQueuedCallWithdrawsIt) {
       std::move(options));
 }
 
+// A running call cannot be stopped: the cancelled task waits for it and receives its result,
+// and Cancelled comes only at its next suspension point. The task records the result it got
+// before that point; while the worker is held, the task must not finish at all.
 TEST(ToThread, CancellingARunningCallWaitsForItsResult) {
   tide::testing::run_clean([]() -> Task<void> {
     Gate started, gate;
-    auto h = tide::spawn([](Gate& s, Gate& g) -> Task<int> {
+    int received = 0;  // loop thread only
+    auto h = tide::spawn([](Gate& s, Gate& g, int& got) -> Task<int> {
       int v = co_await tide::to_thread([&] {
         s.open();
         g.wait();
         return 5;
       });
+      got = v;                     // the call's result arrived before Cancelled
       co_await tide::yield_now();  // the pending cancellation is raised here
       co_return v;
-    }(started, gate));
+    }(started, gate, received));
     co_await tide::to_thread([&] { started.wait(); });
     h.cancel();
+    for (int i = 0; i < 3; ++i)
+      co_await tide::yield_now();  // the task had its turns: a withdrawn call would end it here
+    EXPECT_FALSE(h.done()) << "the task ended while its call was still running";
+    EXPECT_EQ(received, 0);
     gate.open();
     EXPECT_THROW(co_await h, tide::Cancelled);
+    EXPECT_EQ(received, 5) << "Cancelled arrived before the call's result";
   });
 }
 
