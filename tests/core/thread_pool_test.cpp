@@ -19,6 +19,7 @@
 #include <tide/core/when_all.hpp>
 
 #include "test_loop.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
@@ -172,12 +173,17 @@ TEST(ThreadPool, LoopDestructionWaitsForRunningCallsAndDropsQueuedOnes) {
       .detach();
   loop->run_once(0ms);
   started.wait();  // the first call runs on the only worker; the second is queued behind it
+  const pid_t loop_thread = tide::testing::this_thread_id();
+  std::atomic<bool> destroying{false};
   std::thread opener([&] {
-    // Not a synchronisation: whether the gate opens before or during the destruction, the
-    // destructor must not return while the call runs.
-    std::this_thread::sleep_for(5ms);
+    destroying.wait(false);
+    // The gate opens once the destructor blocks (it can only be waiting for the held call): a
+    // destructor that returned while the call runs would find `finished` still false.
+    tide::testing::wait_until_blocked(loop_thread);
     gate.open();
   });
+  destroying = true;
+  destroying.notify_one();
   loop.reset();
   EXPECT_TRUE(finished.load());
   EXPECT_FALSE(queued_ran.load());
