@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -199,6 +200,31 @@ TEST(ThreadPool, StandaloneExecuteRunsOnAWorker) {
   EXPECT_EQ(count.load(), 100);
   EXPECT_THROW(pool.execute([] {}), tide::LoopClosed);
   EXPECT_THROW(tide::ThreadPool(0), std::invalid_argument);
+}
+
+// A worker cannot join itself: shutdown from inside the pool is refused clearly (it used to
+// end in std::terminate), and the pool goes on working.
+TEST(ThreadPool, ShutdownFromItsOwnWorkerIsAUsageError) {
+  tide::ThreadPool pool(1);
+  std::promise<std::string> outcome;  // what shutdown did on the worker
+  pool.execute([&] {
+    try {
+      pool.shutdown();
+      outcome.set_value("returned");
+    } catch (const tide::UsageError& e) {
+      outcome.set_value(std::string("UsageError: ") + e.what());
+    } catch (...) {
+      outcome.set_value("another exception");
+    }
+  });
+  const std::string seen = outcome.get_future().get();
+  EXPECT_EQ(seen.rfind("UsageError: ", 0), 0u) << seen;
+  EXPECT_NE(seen.find("own workers"), std::string::npos) << seen;
+  std::promise<void> ran;
+  pool.execute([&] { ran.set_value(); });  // still accepting work
+  ran.get_future().get();
+  pool.shutdown();  // from outside it works
+  EXPECT_THROW(pool.execute([] {}), tide::LoopClosed);
 }
 
 }  // namespace
