@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -51,6 +52,20 @@ Task<void> write_one(Pipe& pipe, int& done, int& wrong) {
   ++done;
 }
 
+// The loop iterations (Loop::stats().iterations) that a set of events happened in.
+struct Ticks {
+  void note() {
+    const std::uint64_t now = tide::Loop::current().stats().iterations;
+    first = std::min(first, now);
+    last = std::max(last, now);
+  }
+  std::uint64_t first = UINT64_MAX;
+  std::uint64_t last = 0;
+};
+
+// An eight-entry ring is flushed to the kernel whenever it fills, so ten thousand operations
+// started in one tick are all submitted in that tick, and their completions (which overflow
+// the sixteen-entry completion ring, and are kept by the kernel) are all reaped in one tick.
 TEST(IoUring, TenThousandOperationsInOneTickThroughAnEightEntryRing) {
   if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
   tide::testing::run_clean(
@@ -58,13 +73,24 @@ TEST(IoUring, TenThousandOperationsInOneTickThroughAnEightEntryRing) {
         EXPECT_EQ(tide::Loop::current().backend_name(), "io_uring");
         Pipe pipe;  // 10,000 bytes fit in a pipe's 64 KiB
         int done = 0, wrong = 0;
+        Ticks submitted, completed;
         std::vector<tide::JoinHandle<void>> writers;
         for (int i = 0; i < 10'000; ++i)
-          writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
+          writers.push_back(
+              tide::spawn([](Pipe& p, int& d, int& w, Ticks& s, Ticks& c) -> Task<void> {
+                s.note();
+                co_await write_one(p, d, w);
+                c.note();
+              }(pipe, done, wrong, submitted, completed)));
         for (auto& w : writers)
-          co_await w;  // all of them submitted in the same iteration
+          co_await w;
         EXPECT_EQ(done, 10'000);
         EXPECT_EQ(wrong, 0);
+        EXPECT_EQ(submitted.first, submitted.last) << "the writers started in different ticks";
+        EXPECT_EQ(completed.first, completed.last)
+            << "completions spread over " << completed.last - completed.first + 1 << " ticks";
+        EXPECT_EQ(completed.first, submitted.first + 1)
+            << "not reaped in the tick after their submission";
         std::vector<std::byte> all(10'000);
         co_await pipe.read_exact(all);
       },
