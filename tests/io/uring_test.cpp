@@ -114,30 +114,69 @@ TEST(IoUring, FiveThousandCompletionsAtOnceThroughASixteenEntryCompletionRing) {
       uring_options(8, 16));
 }
 
+// Reads cancelled at every stage: before they start, in flight on an empty pipe, or as data
+// arrives. A read cancelled in flight on an empty pipe must end with Cancelled (nothing else can
+// end it); a completed read returns only bytes that were there; a cancelled one consumes
+// nothing; nothing is left in flight.
 TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
   if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
   tide::testing::run_clean(
       []() -> Task<void> {
+        auto& loop = tide::Loop::current();
         Pipe pipe;
-        int completed = 0, cancelled = 0;
-        std::size_t bytes_read = 0;
-        for (int i = 0; i < 10'000; ++i) {
+        std::size_t written = 0, bytes_read = 0;
+        int cycle = 0, cancelled_in_flight = 0;
+        bool stuck = false;
+        // Not a synchronisation but a fail-safe: a cancel that never reaches the kernel leaves
+        // a read on an empty pipe waiting forever. If no cycle ends for 10 s, the watchdog ends
+        // that read with a byte, so the test fails below instead of hanging.
+        auto watchdog =
+            tide::spawn([](Pipe& p, const int& now, std::size_t& w, bool& flag) -> Task<void> {
+              for (int seen = -1; seen != now;) {
+                seen = now;
+                co_await tide::sleep_for(10s);
+              }
+              flag = true;
+              co_await p.write_all("!");
+              ++w;
+            }(pipe, cycle, written, stuck));
+        for (; cycle < 10'000 && !stuck; ++cycle) {
           auto reader = tide::spawn([](Pipe& p) -> Task<std::size_t> {
             std::array<std::byte, 8> buf{};
             co_return co_await p.read(buf);
           }(pipe));
-          if (i % 3 == 0) co_await tide::yield_now();    // sometimes in flight, sometimes not yet
-          if (i % 7 == 0) co_await pipe.write_all("z");  // sometimes completing as it is cancelled
+          const bool started = cycle % 3 == 0;
+          if (started) co_await tide::yield_now();  // the read is submitted
+          const bool writes = cycle % 7 == 0;
+          if (writes) {
+            co_await pipe.write_all("z");  // the read may complete as it is cancelled
+            ++written;
+          }
+          const std::size_t in_pipe = written - bytes_read;
+          const bool waits_on_empty_pipe = started && in_pipe == 0;
+          if (waits_on_empty_pipe) {
+            EXPECT_EQ(loop.stats().pending_io, 1u) << "cycle " << cycle;
+          }
           reader.cancel();
           try {
-            bytes_read += co_await reader;
-            ++completed;
+            const std::size_t n = co_await reader;
+            EXPECT_FALSE(waits_on_empty_pipe)
+                << "cycle " << cycle << ": a read cancelled on an empty pipe completed";
+            EXPECT_GE(n, 1u) << "cycle " << cycle;
+            EXPECT_LE(n, in_pipe) << "cycle " << cycle << ": more bytes than were written";
+            bytes_read += n;
           } catch (const tide::Cancelled&) {
-            ++cancelled;
+            if (waits_on_empty_pipe) ++cancelled_in_flight;
           }
-          EXPECT_EQ(tide::Loop::current().stats().pending_io, 0u);
+          EXPECT_EQ(loop.stats().pending_io, 0u) << "cycle " << cycle;
         }
-        EXPECT_EQ(completed + cancelled, 10'000);
+        EXPECT_FALSE(stuck) << "a cancelled read never ended (cycle " << cycle - 1 << ")";
+        EXPECT_GT(cancelled_in_flight, 1'000) << "reads in flight were rarely cancelled";
+        watchdog.cancel();
+        try {
+          co_await watchdog;
+        } catch (const tide::Cancelled&) {
+        }
         // Whatever was written and not read by a completed reader is still in the pipe:
         // a cancelled read consumed nothing.
         pipe.close_write();
@@ -145,7 +184,8 @@ TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
         std::size_t left = 0;
         while (std::size_t n = co_await pipe.read(rest))
           left += n;
-        EXPECT_EQ(left + bytes_read, std::size_t{(10'000 + 6) / 7});
+        EXPECT_EQ(left + bytes_read, written);
+        EXPECT_EQ(written, std::size_t{(10'000 + 6) / 7});
       },
       uring_options(64));
 }
