@@ -357,15 +357,42 @@ TEST(Fiber, TimeoutThatExpiredButWasNotDeliveredIsWithdrawnWhenTheScopeEnds) {
   });
 }
 
+// A TimeoutError passes through every scope around the suspension point, whichever of them
+// ran out: expired() must tell which one did.
 TEST(Fiber, NestedTimeoutsTellWhichRanOut) {
   in_fibre([] {
+    bool raised = false;
     tide::Timeout outer(2ms);
     try {
       tide::Timeout inner(1h);
-      tide::sleep(1h);
+      try {
+        tide::sleep(1h);
+      } catch (const tide::TimeoutError&) {
+        raised = true;
+        EXPECT_FALSE(inner.expired()) << "the inner scope (1 h) claims the outer one's timeout";
+        throw;
+      }
     } catch (const tide::TimeoutError&) {
       EXPECT_TRUE(outer.expired());
     }
+    EXPECT_TRUE(raised);
+  });
+  in_fibre([] {
+    bool raised = false;
+    tide::Timeout outer(1h);
+    try {
+      tide::Timeout inner(2ms);
+      try {
+        tide::sleep(1h);
+      } catch (const tide::TimeoutError&) {
+        raised = true;
+        EXPECT_TRUE(inner.expired());
+        throw;
+      }
+    } catch (const tide::TimeoutError&) {
+      EXPECT_FALSE(outer.expired()) << "the outer scope (1 h) claims the inner one's timeout";
+    }
+    EXPECT_TRUE(raised);
   });
 }
 
