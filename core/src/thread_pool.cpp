@@ -14,10 +14,17 @@
 
 namespace tide {
 
+namespace {
+// The pool whose worker this thread is (null on other threads): lets shutdown() refuse to be
+// called from a worker, which would then join itself.
+thread_local const void* t_worker_of = nullptr;
+}  // namespace
+
 struct ThreadPool::State {
   explicit State(std::size_t max) : max_threads(max) {}
 
   void worker() {
+    t_worker_of = this;
     std::unique_lock lock(mutex);
     for (;;) {
       if (queue.empty() && !stopping &&
@@ -97,8 +104,12 @@ void ThreadPool::execute(detail::Callback fn) {
   if (!s.spinning.load(std::memory_order_acquire) || s.queue.size() > 1) s.work_ready.notify_one();
 }
 
-void ThreadPool::shutdown(bool cancel_queued) noexcept {
+void ThreadPool::shutdown(bool cancel_queued) {
   auto& s = *state_;
+  if (t_worker_of == &s)
+    throw UsageError(
+        "tide::ThreadPool::shutdown: called from one of the pool's own workers, which would "
+        "wait for itself; shut the pool down from another thread");
   std::deque<detail::Callback> dropped;
   std::vector<std::thread> threads;
   {

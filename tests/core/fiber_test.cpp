@@ -54,35 +54,49 @@ TEST(Fiber, ReturnsItsValueToJoin) {
   EXPECT_FALSE(f.killed());
 }
 
+// 500 fibres sleep 0-9 ms (50 to each delay), note their wake-up, yield once, note again.
 TEST(Fiber, HundredsInterleaveTheirSleepsInDeadlineOrder) {
-  std::vector<int> woke;
+  constexpr int count = 500, delays = 10, per_delay = count / delays;
+  std::vector<int> woke;  // i when fibre i wakes, 1000 + i after its yield
   in_fibre([&] {
     std::vector<Fiber<void>> fibres;
-    for (int i = 0; i < 500; ++i)
+    for (int i = 0; i < count; ++i)
       fibres.push_back(tide::spawn_fiber([&woke, i] {
-        tide::sleep(std::chrono::milliseconds(i * 7 % 10));
+        tide::sleep(std::chrono::milliseconds(i * 7 % delays));
         woke.push_back(i);
         tide::yield_now();
         woke.push_back(1000 + i);
       }));
-    EXPECT_EQ(tide::joinall(fibres), 500u);
+    EXPECT_EQ(tide::joinall(fibres), static_cast<std::size_t>(count));
   });
-  // All started in one iteration, so they wake sorted by delay, FIFO among equal delays; each
-  // wake-up batch then yields once, so every second entry of a batch follows the whole batch.
+  ASSERT_EQ(woke.size(), 2u * count);
+  // All started in one iteration, so they wake sorted by delay, FIFO among equal delays.
   std::vector<int> first;
   for (int v : woke)
     if (v < 1000) first.push_back(v);
   std::vector<int> expected;
-  for (int d = 0; d < 10; ++d)
-    for (int i = 0; i < 500; ++i)
-      if (i * 7 % 10 == d) expected.push_back(i);
+  for (int d = 0; d < delays; ++d)
+    for (int i = 0; i < count; ++i)
+      if (i * 7 % delays == d) expected.push_back(i);
   EXPECT_EQ(first, expected);
-  ASSERT_EQ(woke.size(), 1000u);
-  for (std::size_t k = 0; k < woke.size(); ++k)
-    if (woke[k] >= 1000) {  // the second half of i comes after the first half of i
-      auto it = std::find(woke.begin(), woke.end(), woke[k] - 1000);
-      EXPECT_LT(it - woke.begin(), static_cast<long>(k));
+  // The fibres woken in one tick (whole delay groups: equal deadlines fire together) all run,
+  // then all yield: the log is batches of wake-ups, each followed by the same fibres' second
+  // entries in the same order, before the next batch wakes.
+  std::size_t k = 0, woken = 0;
+  while (k < woke.size()) {
+    std::vector<int> batch;
+    while (k < woke.size() && woke[k] < 1000)
+      batch.push_back(woke[k++]);
+    ASSERT_FALSE(batch.empty()) << "entry " << k << " (" << woke[k] << ") before its wake-up";
+    woken += batch.size();
+    ASSERT_EQ(woken % per_delay, 0u)
+        << "a batch of " << batch.size() << " ends inside a delay group, at entry " << k;
+    for (int i : batch) {
+      ASSERT_LT(k, woke.size());
+      ASSERT_EQ(woke[k], 1000 + i) << "entry " << k << ": not the batch's yield, in order";
+      ++k;
     }
+  }
 }
 
 TEST(Fiber, YieldNowAlternatesFibresFairly) {
@@ -344,15 +358,42 @@ TEST(Fiber, TimeoutThatExpiredButWasNotDeliveredIsWithdrawnWhenTheScopeEnds) {
   });
 }
 
+// A TimeoutError passes through every scope around the suspension point, whichever of them
+// ran out: expired() must tell which one did.
 TEST(Fiber, NestedTimeoutsTellWhichRanOut) {
   in_fibre([] {
+    bool raised = false;
     tide::Timeout outer(2ms);
     try {
       tide::Timeout inner(1h);
-      tide::sleep(1h);
+      try {
+        tide::sleep(1h);
+      } catch (const tide::TimeoutError&) {
+        raised = true;
+        EXPECT_FALSE(inner.expired()) << "the inner scope (1 h) claims the outer one's timeout";
+        throw;
+      }
     } catch (const tide::TimeoutError&) {
       EXPECT_TRUE(outer.expired());
     }
+    EXPECT_TRUE(raised);
+  });
+  in_fibre([] {
+    bool raised = false;
+    tide::Timeout outer(1h);
+    try {
+      tide::Timeout inner(2ms);
+      try {
+        tide::sleep(1h);
+      } catch (const tide::TimeoutError&) {
+        raised = true;
+        EXPECT_TRUE(inner.expired());
+        throw;
+      }
+    } catch (const tide::TimeoutError&) {
+      EXPECT_FALSE(outer.expired()) << "the outer scope (1 h) claims the inner one's timeout";
+    }
+    EXPECT_TRUE(raised);
   });
 }
 

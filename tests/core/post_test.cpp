@@ -13,6 +13,7 @@
 #include <tide/core/sleep.hpp>
 
 #include "test_loop.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
@@ -67,20 +68,35 @@ TEST(Post, PostDirectlyOnTheLoopFromManyThreads) {
   EXPECT_EQ(ran, 40'000);
 }
 
+// The loop sleeps in its backend with nothing else that could wake it (no timer, no I/O) and
+// would sleep far longer than the test allows: only the post's wake-up ends the sleep in time.
+// A lost wake-up must fail the test, not merely make it slow.
 TEST(Post, WakesASleepingLoop) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto would_sleep = 10s;
+  constexpr auto must_wake_within = 2s;
   Loop loop;
   auto remote = loop.remote();
-  std::atomic<bool> posted{false};
+  const pid_t loop_thread = tide::testing::this_thread_id();
+  std::atomic<bool> running{false};
+  Clock::time_point posted_at;  // written by the poster, read after joining it
   bool ran = false;
   std::thread poster([&] {
-    // The loop is (about to be) blocked in its backend with nothing else to do.
+    running.wait(false);
+    // Post only once the loop thread sleeps in the kernel, so that the wake-up write is what
+    // must end the sleep (a post before it is seen by the check before sleeping instead).
+    tide::testing::wait_until_blocked(loop_thread);
+    posted_at = Clock::now();
     remote.post([&] { ran = true; });
-    posted = true;
   });
-  while (!ran)
-    loop.run_once(10s);  // returns as soon as the post wakes it
+  running = true;
+  running.notify_one();
+  loop.run_once(would_sleep);  // one iteration: it returns when the post wakes it
+  const auto woke_at = Clock::now();
   poster.join();
-  EXPECT_TRUE(posted.load());
+  EXPECT_TRUE(ran);
+  EXPECT_LT(woke_at - posted_at, must_wake_within)
+      << "lost wake-up: the loop slept on after the post";
 }
 
 // An embedding host sleeps in its own poll(2) on backend_fd() after asking next_timeout():

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 #include <tide/core/when_all.hpp>
 
 #include "test_loop.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
@@ -122,22 +124,32 @@ TEST(ToThread, CancellingAQueuedCallWithdrawsIt) {
       std::move(options));
 }
 
+// A running call cannot be stopped: the cancelled task waits for it and receives its result,
+// and Cancelled comes only at its next suspension point. The task records the result it got
+// before that point; while the worker is held, the task must not finish at all.
 TEST(ToThread, CancellingARunningCallWaitsForItsResult) {
   tide::testing::run_clean([]() -> Task<void> {
     Gate started, gate;
-    auto h = tide::spawn([](Gate& s, Gate& g) -> Task<int> {
+    int received = 0;  // loop thread only
+    auto h = tide::spawn([](Gate& s, Gate& g, int& got) -> Task<int> {
       int v = co_await tide::to_thread([&] {
         s.open();
         g.wait();
         return 5;
       });
+      got = v;                     // the call's result arrived before Cancelled
       co_await tide::yield_now();  // the pending cancellation is raised here
       co_return v;
-    }(started, gate));
+    }(started, gate, received));
     co_await tide::to_thread([&] { started.wait(); });
     h.cancel();
+    for (int i = 0; i < 3; ++i)
+      co_await tide::yield_now();  // the task had its turns: a withdrawn call would end it here
+    EXPECT_FALSE(h.done()) << "the task ended while its call was still running";
+    EXPECT_EQ(received, 0);
     gate.open();
     EXPECT_THROW(co_await h, tide::Cancelled);
+    EXPECT_EQ(received, 5) << "Cancelled arrived before the call's result";
   });
 }
 
@@ -162,12 +174,17 @@ TEST(ThreadPool, LoopDestructionWaitsForRunningCallsAndDropsQueuedOnes) {
       .detach();
   loop->run_once(0ms);
   started.wait();  // the first call runs on the only worker; the second is queued behind it
+  const pid_t loop_thread = tide::testing::this_thread_id();
+  std::atomic<bool> destroying{false};
   std::thread opener([&] {
-    // Not a synchronisation: whether the gate opens before or during the destruction, the
-    // destructor must not return while the call runs.
-    std::this_thread::sleep_for(5ms);
+    destroying.wait(false);
+    // The gate opens once the destructor blocks (it can only be waiting for the held call): a
+    // destructor that returned while the call runs would find `finished` still false.
+    tide::testing::wait_until_blocked(loop_thread);
     gate.open();
   });
+  destroying = true;
+  destroying.notify_one();
   loop.reset();
   EXPECT_TRUE(finished.load());
   EXPECT_FALSE(queued_ran.load());
@@ -183,6 +200,31 @@ TEST(ThreadPool, StandaloneExecuteRunsOnAWorker) {
   EXPECT_EQ(count.load(), 100);
   EXPECT_THROW(pool.execute([] {}), tide::LoopClosed);
   EXPECT_THROW(tide::ThreadPool(0), std::invalid_argument);
+}
+
+// A worker cannot join itself: shutdown from inside the pool is refused clearly (it used to
+// end in std::terminate), and the pool goes on working.
+TEST(ThreadPool, ShutdownFromItsOwnWorkerIsAUsageError) {
+  tide::ThreadPool pool(1);
+  std::promise<std::string> outcome;  // what shutdown did on the worker
+  pool.execute([&] {
+    try {
+      pool.shutdown();
+      outcome.set_value("returned");
+    } catch (const tide::UsageError& e) {
+      outcome.set_value(std::string("UsageError: ") + e.what());
+    } catch (...) {
+      outcome.set_value("another exception");
+    }
+  });
+  const std::string seen = outcome.get_future().get();
+  EXPECT_EQ(seen.rfind("UsageError: ", 0), 0u) << seen;
+  EXPECT_NE(seen.find("own workers"), std::string::npos) << seen;
+  std::promise<void> ran;
+  pool.execute([&] { ran.set_value(); });  // still accepting work
+  ran.get_future().get();
+  pool.shutdown();  // from outside it works
+  EXPECT_THROW(pool.execute([] {}), tide::LoopClosed);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <system_error>
 
 #include <tide/core/run.hpp>
 #include <tide/core/sleep.hpp>
@@ -80,10 +82,27 @@ TEST(Readiness, WaitReadyReportsReadiness) {
   });
 }
 
+// I/O on a descriptor that was closed (through Fd, so the loop forgot it) fails with EBADF: not
+// a hang on a stale registration, not an end of file. The backend watched the fd before.
 TEST(Readiness, IoOnAClosedFdFailsWithEbadf) {
   tide::testing::run_clean([]() -> Task<void> {
+    Pipe pipe;
+    auto reader = tide::spawn([](int fd) -> Task<std::size_t> {
+      std::array<std::byte, 4> buf{};
+      co_return co_await tide::io::read(fd, buf);  // waits: nothing written yet
+    }(pipe.read_fd()));
+    co_await tide::yield_now();  // the reader now waits in the backend
+    co_await pipe.write_all("x");
+    EXPECT_EQ(co_await reader, 1u);
+    const int closed = pipe.read_fd();
+    pipe.close_read();  // Fd::close: the loop forgets the fd, then it is closed
     std::array<std::byte, 4> buf{};
-    EXPECT_THROW((void)co_await tide::io::read(-1, buf), std::system_error);
+    try {
+      const std::size_t n = co_await tide::io::read(closed, buf);
+      ADD_FAILURE() << "read from closed fd " << closed << " returned " << n;
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::error_code(EBADF, std::system_category())) << e.what();
+    }
   });
 }
 

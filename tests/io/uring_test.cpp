@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -51,6 +52,20 @@ Task<void> write_one(Pipe& pipe, int& done, int& wrong) {
   ++done;
 }
 
+// The loop iterations (Loop::stats().iterations) that a set of events happened in.
+struct Ticks {
+  void note() {
+    const std::uint64_t now = tide::Loop::current().stats().iterations;
+    first = std::min(first, now);
+    last = std::max(last, now);
+  }
+  std::uint64_t first = UINT64_MAX;
+  std::uint64_t last = 0;
+};
+
+// An eight-entry ring is flushed to the kernel whenever it fills, so ten thousand operations
+// started in one tick are all submitted in that tick, and their completions (which overflow
+// the sixteen-entry completion ring, and are kept by the kernel) are all reaped in one tick.
 TEST(IoUring, TenThousandOperationsInOneTickThroughAnEightEntryRing) {
   if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
   tide::testing::run_clean(
@@ -58,13 +73,24 @@ TEST(IoUring, TenThousandOperationsInOneTickThroughAnEightEntryRing) {
         EXPECT_EQ(tide::Loop::current().backend_name(), "io_uring");
         Pipe pipe;  // 10,000 bytes fit in a pipe's 64 KiB
         int done = 0, wrong = 0;
+        Ticks submitted, completed;
         std::vector<tide::JoinHandle<void>> writers;
         for (int i = 0; i < 10'000; ++i)
-          writers.push_back(tide::spawn(write_one(pipe, done, wrong)));
+          writers.push_back(
+              tide::spawn([](Pipe& p, int& d, int& w, Ticks& s, Ticks& c) -> Task<void> {
+                s.note();
+                co_await write_one(p, d, w);
+                c.note();
+              }(pipe, done, wrong, submitted, completed)));
         for (auto& w : writers)
-          co_await w;  // all of them submitted in the same iteration
+          co_await w;
         EXPECT_EQ(done, 10'000);
         EXPECT_EQ(wrong, 0);
+        EXPECT_EQ(submitted.first, submitted.last) << "the writers started in different ticks";
+        EXPECT_EQ(completed.first, completed.last)
+            << "completions spread over " << completed.last - completed.first + 1 << " ticks";
+        EXPECT_EQ(completed.first, submitted.first + 1)
+            << "not reaped in the tick after their submission";
         std::vector<std::byte> all(10'000);
         co_await pipe.read_exact(all);
       },
@@ -88,30 +114,69 @@ TEST(IoUring, FiveThousandCompletionsAtOnceThroughASixteenEntryCompletionRing) {
       uring_options(8, 16));
 }
 
+// Reads cancelled at every stage: before they start, in flight on an empty pipe, or as data
+// arrives. A read cancelled in flight on an empty pipe must end with Cancelled (nothing else can
+// end it); a completed read returns only bytes that were there; a cancelled one consumes
+// nothing; nothing is left in flight.
 TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
   if (!io_uring_pass()) GTEST_SKIP() << "io_uring pass only";
   tide::testing::run_clean(
       []() -> Task<void> {
+        auto& loop = tide::Loop::current();
         Pipe pipe;
-        int completed = 0, cancelled = 0;
-        std::size_t bytes_read = 0;
-        for (int i = 0; i < 10'000; ++i) {
+        std::size_t written = 0, bytes_read = 0;
+        int cycle = 0, cancelled_in_flight = 0;
+        bool stuck = false;
+        // Not a synchronisation but a fail-safe: a cancel that never reaches the kernel leaves
+        // a read on an empty pipe waiting forever. If no cycle ends for 10 s, the watchdog ends
+        // that read with a byte, so the test fails below instead of hanging.
+        auto watchdog =
+            tide::spawn([](Pipe& p, const int& now, std::size_t& w, bool& flag) -> Task<void> {
+              for (int seen = -1; seen != now;) {
+                seen = now;
+                co_await tide::sleep_for(10s);
+              }
+              flag = true;
+              co_await p.write_all("!");
+              ++w;
+            }(pipe, cycle, written, stuck));
+        for (; cycle < 10'000 && !stuck; ++cycle) {
           auto reader = tide::spawn([](Pipe& p) -> Task<std::size_t> {
             std::array<std::byte, 8> buf{};
             co_return co_await p.read(buf);
           }(pipe));
-          if (i % 3 == 0) co_await tide::yield_now();    // sometimes in flight, sometimes not yet
-          if (i % 7 == 0) co_await pipe.write_all("z");  // sometimes completing as it is cancelled
+          const bool started = cycle % 3 == 0;
+          if (started) co_await tide::yield_now();  // the read is submitted
+          const bool writes = cycle % 7 == 0;
+          if (writes) {
+            co_await pipe.write_all("z");  // the read may complete as it is cancelled
+            ++written;
+          }
+          const std::size_t in_pipe = written - bytes_read;
+          const bool waits_on_empty_pipe = started && in_pipe == 0;
+          if (waits_on_empty_pipe) {
+            EXPECT_EQ(loop.stats().pending_io, 1u) << "cycle " << cycle;
+          }
           reader.cancel();
           try {
-            bytes_read += co_await reader;
-            ++completed;
+            const std::size_t n = co_await reader;
+            EXPECT_FALSE(waits_on_empty_pipe)
+                << "cycle " << cycle << ": a read cancelled on an empty pipe completed";
+            EXPECT_GE(n, 1u) << "cycle " << cycle;
+            EXPECT_LE(n, in_pipe) << "cycle " << cycle << ": more bytes than were written";
+            bytes_read += n;
           } catch (const tide::Cancelled&) {
-            ++cancelled;
+            if (waits_on_empty_pipe) ++cancelled_in_flight;
           }
-          EXPECT_EQ(tide::Loop::current().stats().pending_io, 0u);
+          EXPECT_EQ(loop.stats().pending_io, 0u) << "cycle " << cycle;
         }
-        EXPECT_EQ(completed + cancelled, 10'000);
+        EXPECT_FALSE(stuck) << "a cancelled read never ended (cycle " << cycle - 1 << ")";
+        EXPECT_GT(cancelled_in_flight, 1'000) << "reads in flight were rarely cancelled";
+        watchdog.cancel();
+        try {
+          co_await watchdog;
+        } catch (const tide::Cancelled&) {
+        }
         // Whatever was written and not read by a completed reader is still in the pipe:
         // a cancelled read consumed nothing.
         pipe.close_write();
@@ -119,7 +184,8 @@ TEST(IoUring, TenThousandSubmitThenCancelCyclesEndEveryOperationOnce) {
         std::size_t left = 0;
         while (std::size_t n = co_await pipe.read(rest))
           left += n;
-        EXPECT_EQ(left + bytes_read, std::size_t{(10'000 + 6) / 7});
+        EXPECT_EQ(left + bytes_read, written);
+        EXPECT_EQ(written, std::size_t{(10'000 + 6) / 7});
       },
       uring_options(64));
 }

@@ -26,7 +26,9 @@ namespace tide {
 /// Destruction (and `shutdown()`) runs the calls already accepted, then joins the workers. The
 /// loop's own pool is shut down with `cancel_queued`, since the frames waiting for queued calls
 /// are about to be destroyed.
-/// Thread safety: `run` is called on a loop thread; `execute` from any thread.
+/// Thread safety: `run` is called on a loop thread; `execute` from any thread; `shutdown` and
+/// destruction from any thread but the pool's own workers (a worker cannot join itself:
+/// `shutdown` throws UsageError there, and so the destructor terminates).
 class ThreadPool {
  public:
   /// min(32, hardware threads + 4), as Python's default executor.
@@ -54,7 +56,9 @@ class ThreadPool {
 
   /// Stops taking work, runs the work already queued (or, with `cancel_queued`, drops it: the
   /// awaiting tasks get `LoopClosed`), and joins the workers. Idempotent.
-  void shutdown(bool cancel_queued = false) noexcept;
+  /// Throws UsageError, and changes nothing, when called from one of this pool's own workers:
+  /// that worker would wait for itself to finish.
+  void shutdown(bool cancel_queued = false);
 
  private:
   struct State;
