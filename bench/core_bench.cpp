@@ -4,8 +4,11 @@
 // bench/compare.py runs each pair alternately and reports the ratio.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include <uv.h>
@@ -221,11 +224,27 @@ void BM_PostCrossThread_asio(benchmark::State& state) {
 }
 
 // ---- to_thread round trip: loop -> worker thread -> loop -----------------------------------
+// Wall time per round trip, and beside it the CPU the whole process spent per round trip
+// (counter cpu_ns_per_op, from CLOCK_PROCESS_CPUTIME_ID, all threads): tide's loop and worker
+// spin briefly before they sleep, which shortens the round trip and costs CPU.
+
+std::int64_t process_cpu_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+void report_process_cpu(benchmark::State& state, std::int64_t start_ns) {
+  state.counters["cpu_ns_per_op"] = benchmark::Counter(
+      static_cast<double>(process_cpu_ns() - start_ns), benchmark::Counter::kAvgIterations);
+}
 
 tide::Task<void> tide_round_trips(benchmark::State& state) {
   long sum = 0;
+  const std::int64_t cpu_start = process_cpu_ns();
   for (auto _ : state)
     sum += co_await tide::to_thread([] { return 1; });
+  report_process_cpu(state, cpu_start);
   benchmark::DoNotOptimize(sum);
 }
 
@@ -236,11 +255,13 @@ void BM_ToThreadRoundTrip_tide(benchmark::State& state) {
 asio::awaitable<void> asio_round_trips(benchmark::State& state, asio::thread_pool& pool) {
   auto loop = co_await asio::this_coro::executor;
   long sum = 0;
+  const std::int64_t cpu_start = process_cpu_ns();
   for (auto _ : state) {
     co_await asio::post(pool.get_executor(), asio::use_awaitable);  // now on a pool thread
     sum += 1;
     co_await asio::post(loop, asio::use_awaitable);  // back on the io_context thread
   }
+  report_process_cpu(state, cpu_start);
   benchmark::DoNotOptimize(sum);
 }
 
