@@ -1,6 +1,7 @@
 // Stack switching and fibres: tide against raw boost::context::fiber, in the same binary.
 // Names BM_<what>_tide / BM_<what>_raw, so bench/compare.py pairs them.
-//   GreenletSwitch: one item = one switch.
+//   GreenletSwitch, GreenletSwitchTyped, GreenletSwitchAny: one item = one switch, bare
+//     (switch_to<void>), passing an int (switch_to<int>) or an empty std::any (switch_to()).
 //   FiberYield: one item = a fibre yielding to the loop and being switched back in (two
 //     switches, plus the loop's turn), against a raw resume and suspend (two switches).
 //   FiberYield100: the same with 100 fibres taking turns (one item = one fibre's yield).
@@ -28,8 +29,39 @@ namespace {
 
 namespace ctx = boost::context;
 
-// Main and one greenlet switch back and forth: two switches per round.
+// Main and one greenlet switch back and forth: two switches per round. Three forms of the
+// same switch: the bare one (switch_to<void>, nothing passed either way), the typed one
+// (switch_to<int>, an int each way) and the std::any one (switch_to(), an empty std::any each
+// way). The bare and std::any forms have the raw round trip below as anchor; the typed one a
+// raw round trip that passes an int each way through a variable both sides see.
 void greenlet_switch(benchmark::State& state) {
+  bool stop = false;
+  tide::Greenlet g([&] {
+    while (!stop)
+      tide::Greenlet::current().parent()->switch_to<void>();
+  });
+  for (auto _ : state)
+    g.switch_to<void>();
+  stop = true;
+  g.switch_to<void>();
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+void greenlet_switch_typed(benchmark::State& state) {
+  tide::Greenlet g([](std::any first) {
+    int n = std::any_cast<int>(first);
+    while (n >= 0)
+      n = tide::Greenlet::current().parent()->switch_to<int>(n + 1);
+  });
+  int n = 0;
+  for (auto _ : state)
+    n = g.switch_to<int>(n);
+  benchmark::DoNotOptimize(n);
+  g.switch_to<void>(-1);
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+void greenlet_switch_any(benchmark::State& state) {
   bool stop = false;
   tide::Greenlet g([&](std::any) -> std::any {
     while (!stop)
@@ -58,6 +90,27 @@ void raw_round_trip(benchmark::State& state) {
   stop = true;
   f = std::move(f).resume();
   state.SetItemsProcessed(state.iterations() * items_per_round);
+}
+
+void raw_round_trip_int(benchmark::State& state) {
+  int slot = 0;
+  ctx::fiber f{[&](ctx::fiber&& caller) {
+    while (slot >= 0) {
+      slot += 1;
+      caller = std::move(caller).resume();
+    }
+    return std::move(caller);
+  }};
+  int n = 0;
+  for (auto _ : state) {
+    slot = n;
+    f = std::move(f).resume();
+    n = slot;
+  }
+  benchmark::DoNotOptimize(n);
+  slot = -1;
+  f = std::move(f).resume();
+  state.SetItemsProcessed(state.iterations() * 2);
 }
 
 void fiber_yield(benchmark::State& state) {
@@ -199,5 +252,9 @@ BENCHMARK(fiber_spawn_join)->Name("BM_FiberSpawnJoin_tide");
 BENCHMARK(raw_fiber_create_run)->Name("BM_FiberSpawnJoin_raw");
 BENCHMARK(greenlet_switch)->Name("BM_GreenletSwitch_tide");
 BENCHMARK(raw_round_trip<2>)->Name("BM_GreenletSwitch_raw");
+BENCHMARK(greenlet_switch_typed)->Name("BM_GreenletSwitchTyped_tide");
+BENCHMARK(raw_round_trip_int)->Name("BM_GreenletSwitchTyped_raw");
+BENCHMARK(greenlet_switch_any)->Name("BM_GreenletSwitchAny_tide");
+BENCHMARK(raw_round_trip<2>)->Name("BM_GreenletSwitchAny_raw");
 
 BENCHMARK_MAIN();
