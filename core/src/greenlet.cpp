@@ -57,11 +57,14 @@ void Greenlet::State::entry(transfer_t from) noexcept {
     self.fn = nullptr;
     // The value or error goes to the nearest living ancestor.
     to = nearest_living(self.parent);
-    to->value = std::move(result);
-    to->error = std::move(error);
+    if (error)
+      to->put_error(std::move(error));
+    else
+      to->put(std::move(result));
   }
   t_current_greenlet = to->self;
-  detail::switch_stack(self.switch_state, to->switch_state, to->context, &self, /*ending=*/true);
+  detail::switch_stack(self.switch_state, to->switch_state, std::exchange(to->context, nullptr),
+                       &self, /*ending=*/true);
   __builtin_unreachable();  // a dead greenlet is never switched to again
 }
 
@@ -97,20 +100,23 @@ Greenlet::~Greenlet() {
 }
 
 void Greenlet::State::drop() {
-  if (error) rethrow();
+  if (sent_type == &detail::sent_error) rethrow();
   sent_type = nullptr;
   value.reset();
 }
 
 std::any Greenlet::State::take_any_slow() {
-  if (error) rethrow();
+  if (sent_type == &detail::sent_error) rethrow();
+  if (sent_type == &detail::sent_any) {
+    sent_type = nullptr;
+    return std::exchange(value, {});
+  }
   if (sent_type->box == nullptr) mismatch(typeid(std::any));
   return std::exchange(sent_type, nullptr)->box(sent);
 }
 
 void Greenlet::State::rethrow() {
   sent_type = nullptr;
-  value.reset();
   std::rethrow_exception(std::exchange(error, nullptr));
 }
 
@@ -127,10 +133,10 @@ std::string type_name(const std::type_info& type) {
 
 void Greenlet::State::mismatch(const std::type_info& wanted) {
   std::string got = "no value";
-  if (sent_type != nullptr)
-    got = "a " + type_name(*sent_type->type);
-  else if (value.has_value())
+  if (sent_type == &detail::sent_any)
     got = "a " + type_name(value.type()) + " in a std::any";
+  else if (sent_type != nullptr)
+    got = "a " + type_name(*sent_type->type);
   sent_type = nullptr;
   value.reset();
   throw UsageError("tide::Greenlet::switch_to<" + type_name(wanted) + ">: greenlet " +
@@ -149,6 +155,8 @@ Greenlet* Greenlet::prepare_switch() {
   State& to = *state_;
   if (to.dead) throw UsageError("tide::Greenlet::switch_to: the greenlet is dead");
   if (&current == this) return nullptr;
+  if (to.started && to.context == nullptr)  // started, not dead, not current: it runs elsewhere
+    throw UsageError("tide::Greenlet::switch_to: the greenlet is running on another thread");
   if (!to.started) {
     to.stacks = &detail::thread_stack_pool(to.requested_stack, true);
     to.stack = to.stacks->allocate();
@@ -173,11 +181,11 @@ std::any Greenlet::throw_in(std::exception_ptr error) {
     to.fn = nullptr;
     State* parent = State::nearest_living(to.parent);
     if (parent->self == &current()) std::rethrow_exception(error);
-    parent->error = error;
+    parent->put_error(error);
     return parent->self->switch_to();
   }
   if (to.dead) throw UsageError("tide::Greenlet::throw_in: the greenlet is dead");
-  return switch_with<std::any>([&](State& target) { target.error = std::move(error); });
+  return switch_with<std::any>([&](State& target) { target.put_error(std::move(error)); });
 }
 
 }  // namespace tide

@@ -140,8 +140,9 @@ class Greenlet {
   template <class Back, class Fill>
   Back switch_with(Fill fill);
   /// The cases off a switch's fast path: no greenlet current yet, a target not started (its
-  /// stack is set up here), dead (UsageError) or current. Returns the current greenlet, or
-  /// null when the target is the current greenlet (the switch then only hands over).
+  /// stack is set up here), current, dead or running on another thread (UsageError). Returns the
+  /// current greenlet, or null when the target is the current greenlet (the switch then only hands
+  /// over).
   Greenlet* prepare_switch();
   friend struct State;
   std::unique_ptr<State> state_;
@@ -173,20 +174,26 @@ constexpr std::any (*box_for())(void*) {
 /// of these across shared libraries, so a mismatch then compares the type_info).
 template <class T>
 inline constexpr SentType sent_type_of{&typeid(T), box_for<T>()};
+/// What else a switch can carry: a std::any (in State::value), an exception (State::error).
+inline constexpr SentType sent_any{&typeid(std::any), nullptr};
+inline constexpr SentType sent_error{nullptr, nullptr};
 }  // namespace detail
 
 /// A greenlet's insides: here so that the switch can be inline in the caller (every call
 /// level between the caller and the switch costs a mispredicted return after it).
 struct Greenlet::State {
-  // Read by every switch into or out of this greenlet.
-  void* context = nullptr;  // where to jump to resume it, while it is suspended
+  // Where to jump to resume it while it is suspended; null while it is not started, running
+  // or dead, so that a switch's fast path tests this one field.
+  void* context = nullptr;
   bool started = false;
   bool dead = false;
   // What the switch into this greenlet carries, put there by the switching side and taken by
-  // this greenlet as soon as it runs again (so all empty while it runs and while it waits with
-  // nothing sent). At most one of: `value`; a typed value at `sent` (in the frame of the
-  // sender, which stays suspended until this greenlet switches away again), whose type
-  // `sent_type` names (null: none); `error`, rethrown here (`throw_in`, a child's exception).
+  // this greenlet as soon as it runs again, so that `sent_type` is null while it runs (and
+  // while it waits with nothing sent): then the receiving side tests only that. Otherwise it
+  // says what came: `sent_any`, the std::any in `value`; `sent_error`, the exception in
+  // `error`, rethrown here (`throw_in`, a child's exception); any other, a value of that type
+  // at `sent`, in the frame of the sender (which stays suspended until this greenlet
+  // switches away again).
   const detail::SentType* sent_type = nullptr;
   void* sent = nullptr;
   std::any value;
@@ -216,17 +223,33 @@ struct Greenlet::State {
     return s;
   }
 
+  void put(std::any&& v) noexcept {
+    if (v.has_value()) {  // nothing: nothing to put
+      value = std::move(v);
+      sent_type = &detail::sent_any;
+    }
+  }
+  void put_error(std::exception_ptr e) noexcept {
+    error = std::move(e);
+    sent_type = &detail::sent_error;
+  }
+  template <class T>
+  void put_typed(T& v) noexcept {
+    sent = &v;
+    sent_type = &detail::sent_type_of<T>;
+  }
+
   /// Takes what the switch into this greenlet carried, as the receiving switch wants it;
   /// rethrows an error. Everything is empty afterwards.
   template <class Back>
   Back take() {
     if constexpr (std::is_void_v<Back>) {
-      if (error || sent_type != nullptr || value.has_value()) [[unlikely]]
+      if (sent_type != nullptr) [[unlikely]]
         drop();
     } else if constexpr (std::is_same_v<Back, std::any>) {
-      if (error || sent_type != nullptr) [[unlikely]]
+      if (sent_type != nullptr) [[unlikely]]
         return take_any_slow();
-      return std::exchange(value, {});
+      return {};
     } else {
       if (sent_type == &detail::sent_type_of<Back>) [[likely]] {
         sent_type = nullptr;
@@ -237,15 +260,17 @@ struct Greenlet::State {
   }
   template <class Back>
   Back take_slow() {
-    if (error) rethrow();
-    if (sent_type != nullptr && *sent_type->type == typeid(Back)) {
+    if (sent_type == &detail::sent_error) rethrow();
+    if (sent_type == &detail::sent_any) {
+      if (Back* v = std::any_cast<Back>(&value)) {
+        Back result = std::move(*v);
+        sent_type = nullptr;
+        value.reset();
+        return result;
+      }
+    } else if (sent_type != nullptr && *sent_type->type == typeid(Back)) {
       sent_type = nullptr;
       return std::move(*static_cast<Back*>(sent));
-    }
-    if (Back* v = std::any_cast<Back>(&value)) {
-      Back result = std::move(*v);
-      value.reset();
-      return result;
     }
     mismatch(typeid(Back));
   }
@@ -260,7 +285,7 @@ template <class Back, class Fill>
 [[gnu::always_inline]] inline Back Greenlet::switch_with(Fill fill) {
   Greenlet* current = detail::t_current_greenlet;
   State& to = *state_;
-  if (current == nullptr || !to.started || to.dead || current == this) [[unlikely]] {
+  if (current == nullptr || to.context == nullptr) [[unlikely]] {
     current = prepare_switch();
     if (current == nullptr) {  // to itself: what it passes is what it gets
       fill(to);
@@ -270,14 +295,15 @@ template <class Back, class Fill>
   State& here = *current->state_;
   fill(to);
   detail::t_current_greenlet = this;
-  State::arrived(detail::switch_stack(here.switch_state, to.switch_state, to.context, &here));
+  void* target = std::exchange(to.context, nullptr);
+  State::arrived(detail::switch_stack(here.switch_state, to.switch_state, target, &here));
   return here.template take<Back>();
 }
 
 // Forced inline, like switch_with: a call level left between the caller and the switch costs a
 // mispredicted return on every switch (the any form grew past g++'s inlining limit).
 [[gnu::always_inline]] inline std::any Greenlet::switch_to(std::any value) {
-  return switch_with<std::any>([&](State& to) { to.value = std::move(value); });
+  return switch_with<std::any>([&](State& to) { to.put(std::move(value)); });
 }
 
 template <class Back>
@@ -293,14 +319,10 @@ template <class Back, class T>
                 "tide::Greenlet::switch_to<Back>: Back is a value type");
   static_assert(std::is_same_v<T, std::decay_t<T>>,
                 "tide::Greenlet::switch_to<Back, T>: T is sent by value (no reference, no const)");
-  if constexpr (std::is_same_v<T, std::any>) {
-    return switch_with<Back>([&](State& to) { to.value = std::move(value); });
-  } else {
-    return switch_with<Back>([&](State& to) {
-      to.sent = &value;
-      to.sent_type = &detail::sent_type_of<T>;
-    });
-  }
+  if constexpr (std::is_same_v<T, std::any>)
+    return switch_with<Back>([&](State& to) { to.put(std::move(value)); });
+  else
+    return switch_with<Back>([&](State& to) { to.put_typed(value); });
 }
 
 inline Greenlet& Greenlet::current() {
