@@ -3,8 +3,13 @@
 // state.
 #include <tide/core/greenlet.hpp>
 
+#include <cxxabi.h>
+
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include <tide/core/detail/fiber_stack.hpp>
@@ -17,7 +22,7 @@ namespace tide {
 using detail::fctx::transfer_t;
 
 namespace detail {
-[[gnu::tls_model("initial-exec")]] thread_local Greenlet* t_current_greenlet = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local Greenlet* t_current_greenlet = nullptr;
 }  // namespace detail
 using detail::t_current_greenlet;
 
@@ -43,8 +48,7 @@ void Greenlet::State::entry(transfer_t from) noexcept {
     std::any result;
     std::exception_ptr error;
     try {
-      if (self.error) std::rethrow_exception(std::exchange(self.error, nullptr));
-      result = self.fn(std::exchange(self.value, {}));
+      result = self.fn(self.take<std::any>());
     } catch (const GreenletExit&) {
     } catch (...) {
       error = std::current_exception();
@@ -53,11 +57,14 @@ void Greenlet::State::entry(transfer_t from) noexcept {
     self.fn = nullptr;
     // The value or error goes to the nearest living ancestor.
     to = nearest_living(self.parent);
-    to->value = std::move(result);
-    to->error = std::move(error);
+    if (error)
+      to->put_error(std::move(error));
+    else
+      to->put(std::move(result));
   }
   t_current_greenlet = to->self;
-  detail::switch_stack(self.switch_state, to->switch_state, to->context, &self, /*ending=*/true);
+  detail::switch_stack(self.switch_state, to->switch_state, std::exchange(to->context, nullptr),
+                       &self, /*ending=*/true);
   __builtin_unreachable();  // a dead greenlet is never switched to again
 }
 
@@ -92,19 +99,64 @@ Greenlet::~Greenlet() {
   }
 }
 
-Greenlet& Greenlet::current() {
-  if (t_current_greenlet == nullptr) {
-    thread_local std::unique_ptr<Greenlet> main(new Greenlet(MainTag{}));
-    t_current_greenlet = main.get();
-  }
-  return *t_current_greenlet;
+void Greenlet::State::drop() {
+  if (sent_type == &detail::sent_error) rethrow();
+  sent_type = nullptr;
+  value.reset();
 }
 
-std::any Greenlet::switch_slow(std::any value) {
-  State& here = *current().state_;
+std::any Greenlet::State::take_any_slow() {
+  if (sent_type == &detail::sent_error) rethrow();
+  if (sent_type == &detail::sent_any) {
+    sent_type = nullptr;
+    return std::exchange(value, {});
+  }
+  if (sent_type->box == nullptr) mismatch(typeid(std::any));
+  return std::exchange(sent_type, nullptr)->box(sent);
+}
+
+void Greenlet::State::rethrow() {
+  sent_type = nullptr;
+  std::rethrow_exception(std::exchange(error, nullptr));
+}
+
+namespace {
+
+std::string type_name(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(type.name());
+}
+
+}  // namespace
+
+void Greenlet::State::mismatch(const std::type_info& wanted) {
+  std::string got = "no value";
+  if (sent_type == &detail::sent_any)
+    got = "a " + type_name(value.type()) + " in a std::any";
+  else if (sent_type != nullptr)
+    got = "a " + type_name(*sent_type->type);
+  sent_type = nullptr;
+  value.reset();
+  throw UsageError("tide::Greenlet::switch_to<" + type_name(wanted) + ">: greenlet " +
+                   std::to_string(id) + " was switched to with " + got +
+                   " (a typed switch takes back exactly the type it names)");
+}
+
+Greenlet& Greenlet::make_main() {
+  thread_local std::unique_ptr<Greenlet> main(new Greenlet(MainTag{}));
+  t_current_greenlet = main.get();
+  return *main;
+}
+
+Greenlet* Greenlet::prepare_switch() {
+  Greenlet& current = Greenlet::current();
   State& to = *state_;
   if (to.dead) throw UsageError("tide::Greenlet::switch_to: the greenlet is dead");
-  if (&to == &here) return value;
+  if (&current == this) return nullptr;
+  if (to.started && to.context == nullptr)  // started, not dead, not current: it runs elsewhere
+    throw UsageError("tide::Greenlet::switch_to: the greenlet is running on another thread");
   if (!to.started) {
     to.stacks = &detail::thread_stack_pool(to.requested_stack, true);
     to.stack = to.stacks->allocate();
@@ -118,11 +170,7 @@ std::any Greenlet::switch_slow(std::any value) {
     to.switch_state.tsan_fiber = __tsan_create_fiber(0);
 #endif
   }
-  to.value = std::move(value);
-  t_current_greenlet = to.self;
-  State::arrived(detail::switch_stack(here.switch_state, to.switch_state, to.context, &here));
-  if (here.error) std::rethrow_exception(std::exchange(here.error, nullptr));
-  return std::exchange(here.value, {});
+  return &current;
 }
 
 std::any Greenlet::throw_in(std::exception_ptr error) {
@@ -133,22 +181,11 @@ std::any Greenlet::throw_in(std::exception_ptr error) {
     to.fn = nullptr;
     State* parent = State::nearest_living(to.parent);
     if (parent->self == &current()) std::rethrow_exception(error);
-    parent->error = error;
+    parent->put_error(error);
     return parent->self->switch_to();
   }
   if (to.dead) throw UsageError("tide::Greenlet::throw_in: the greenlet is dead");
-  to.error = error;
-  return switch_slow({});
-}
-
-bool Greenlet::started() const noexcept {
-  return state_->started;
-}
-bool Greenlet::dead() const noexcept {
-  return state_->dead;
-}
-Greenlet* Greenlet::parent() const noexcept {
-  return state_->parent;
+  return switch_with<std::any>([&](State& target) { target.put_error(std::move(error)); });
 }
 
 }  // namespace tide

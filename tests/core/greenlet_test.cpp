@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tide/core/errors.hpp>
@@ -171,6 +172,167 @@ TEST(Greenlet, TakesPlainCallablesAndExceptionObjects) {
   });
   waiting.switch_to();
   EXPECT_EQ(std::any_cast<std::string>(waiting.throw_in(std::out_of_range("stop"))), "stop");
+}
+
+// The same example with the bare switch, which passes nothing either way.
+TEST(Greenlet, SeedExampleRunsOnBareSwitches) {
+  std::vector<int> printed;
+  Greenlet* gr2 = nullptr;
+  Greenlet gr1([&] {
+    printed.push_back(12);
+    gr2->switch_to<void>();
+    printed.push_back(34);
+    gr2->switch_to<void>();
+  });
+  Greenlet g2([&] {
+    printed.push_back(56);
+    gr1.switch_to<void>();
+    printed.push_back(78);
+  });
+  gr2 = &g2;
+  gr1.switch_to<void>();
+  EXPECT_EQ(printed, (std::vector<int>{12, 56, 34, 78}));
+  EXPECT_TRUE(g2.dead());
+  EXPECT_FALSE(gr1.dead());
+  EXPECT_THROW(g2.switch_to<void>(), tide::UsageError);
+}
+
+TEST(Greenlet, TypedSwitchesPassValuesBothWays) {
+  Greenlet doubler([](std::any first) {
+    int x = std::any_cast<int>(first);
+    while (x >= 0)
+      x = Greenlet::current().parent()->switch_to<int>(x * 2);
+  });
+  EXPECT_EQ(doubler.switch_to<int>(1), 2);
+  EXPECT_EQ(doubler.switch_to<int>(5), 10);
+  EXPECT_EQ(doubler.switch_to<int>(21), 42);
+  doubler.switch_to<void>(-1);
+  EXPECT_TRUE(doubler.dead());
+}
+
+// Counts copies and live objects, to show what a typed switch does with its value.
+struct Tracked {
+  static inline int copies = 0;
+  static inline int live = 0;
+  int payload;
+  explicit Tracked(int p) : payload(p) { ++live; }
+  Tracked(const Tracked& other) : payload(other.payload) {
+    ++copies;
+    ++live;
+  }
+  Tracked(Tracked&& other) noexcept : payload(std::exchange(other.payload, -1)) { ++live; }
+  Tracked& operator=(const Tracked&) = delete;
+  Tracked& operator=(Tracked&& other) noexcept {
+    payload = std::exchange(other.payload, -1);
+    return *this;
+  }
+  ~Tracked() { --live; }
+};
+
+TEST(Greenlet, ATypedSwitchMovesItsValueAndNeverCopiesIt) {
+  Tracked::copies = Tracked::live = 0;
+  {
+    Greenlet echo([] {
+      Tracked t = Greenlet::current().parent()->switch_to<Tracked>();
+      for (;;)
+        t = Greenlet::current().parent()->switch_to<Tracked>(std::move(t));
+    });
+    echo.switch_to<void>();
+    Tracked back = echo.switch_to<Tracked>(Tracked(7));
+    EXPECT_EQ(back.payload, 7);
+    back = echo.switch_to<Tracked>(std::move(back));
+    EXPECT_EQ(back.payload, 7);
+    auto moved_only = [](std::unique_ptr<int> p) { return p; };  // move-only values pass too
+    Greenlet boxes([&] {
+      auto p = Greenlet::current().parent()->switch_to<std::unique_ptr<int>>();
+      Greenlet::current().parent()->switch_to<void>(moved_only(std::move(p)));
+    });
+    boxes.switch_to<void>();
+    EXPECT_EQ(*boxes.switch_to<std::unique_ptr<int>>(std::make_unique<int>(5)), 5);
+  }
+  EXPECT_EQ(Tracked::copies, 0);
+  EXPECT_EQ(Tracked::live, 0);  // what the bare switch of the unwinding dropped died too
+}
+
+TEST(Greenlet, TypedAndAnySwitchesMix) {
+  Greenlet g([](std::any first) -> std::any {
+    EXPECT_EQ(std::any_cast<long>(first), 1L);  // a typed first switch: fn gets a std::any
+    std::any v = Greenlet::current().parent()->switch_to<std::any>(2L);
+    EXPECT_EQ(std::any_cast<std::string>(v), "three");  // typed in, std::any out
+    long w = Greenlet::current().parent()->switch_to<long>(std::any(4L));
+    EXPECT_EQ(w, 5L);  // std::any in, typed out
+    return std::string("six");
+  });
+  EXPECT_EQ(g.switch_to<long>(1L), 2L);
+  EXPECT_EQ(std::any_cast<long>(g.switch_to<std::any>(std::string("three"))), 4L);
+  EXPECT_EQ(g.switch_to<std::string>(std::any(5L)), "six");  // fn's return, typed
+  EXPECT_TRUE(g.dead());
+}
+
+TEST(Greenlet, ATypedSwitchThatGetsAnotherTypeThrowsUsageErrorNamingBoth) {
+  Greenlet g([] {
+    for (;;)
+      Greenlet::current().parent()->switch_to<void>(42L);
+  });
+  try {
+    (void)g.switch_to<int>();
+    ADD_FAILURE() << "no UsageError";
+  } catch (const tide::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("switch_to<int>"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a long"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(g.switch_to<long>(), 42L);  // the greenlet and the switch still work
+  Greenlet nothing([] { Greenlet::current().parent()->switch_to<void>(); });
+  try {
+    (void)nothing.switch_to<int>();
+    ADD_FAILURE() << "no UsageError";
+  } catch (const tide::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no value"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Greenlet, ABareSwitchDropsValuesButNotExceptions) {
+  std::vector<std::string> seen;
+  Greenlet g([&] {
+    Greenlet::current().parent()->switch_to<void>();  // main sends 7: dropped
+    std::any next = Greenlet::current().parent()->switch_to();
+    seen.push_back(next.has_value() ? "stale value" : "empty");
+    try {
+      Greenlet::current().parent()->switch_to<void>();
+    } catch (const std::logic_error& e) {
+      seen.push_back(e.what());
+    }
+    Greenlet::current().parent()->switch_to<void>();
+    throw std::runtime_error("from the child");
+  });
+  g.switch_to<void>();
+  g.switch_to(7);
+  g.switch_to<void>();
+  g.throw_in(std::logic_error("thrown in"));
+  EXPECT_EQ(seen, (std::vector<std::string>{"empty", "thrown in"}));
+  EXPECT_THROW(g.switch_to<void>(), std::runtime_error);
+  EXPECT_TRUE(g.dead());
+}
+
+TEST(Greenlet, ATypedSwitchToItselfReturnsItsValue) {
+  EXPECT_EQ(Greenlet::current().switch_to<int>(5), 5);
+  Greenlet::current().switch_to<void>(5);
+  EXPECT_THROW(Greenlet::current().throw_in(std::logic_error("self")), std::logic_error);
+  EXPECT_FALSE(Greenlet::current().switch_to().has_value());  // nothing left behind
+}
+
+TEST(Greenlet, DestroyingAGreenletSuspendedInABareSwitchUnwindsItsStack) {
+  int live = 0;
+  {
+    Greenlet g([&] {
+      Counted c(live);
+      Greenlet::current().parent()->switch_to<void>();
+      ADD_FAILURE() << "resumed after destruction";
+    });
+    g.switch_to<void>();
+    EXPECT_EQ(live, 1);
+  }
+  EXPECT_EQ(live, 0);
 }
 
 TEST(Greenlet, TenThousandCreateSwitchDestroyCycles) {
