@@ -5,8 +5,10 @@
 
 #include <cerrno>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -31,7 +33,16 @@ std::string max_map_count() {
 StackAllocator::StackAllocator(std::size_t size, bool guarded, std::size_t keep)
     : guarded_(guarded), keep_(keep) {
   const std::size_t page = page_size();
-  size_ = size == 0 ? page : (size + page - 1) / page * page;
+  if (size == 0)
+    throw std::invalid_argument(
+        "tide: fibre stack size 0 is invalid (the stack size must be at least 1 byte; it is "
+        "rounded up to whole pages)");
+  // Rounded up to whole pages, with the guard page below, the mapping's length must still fit.
+  if (size > std::numeric_limits<std::size_t>::max() - 2 * page)
+    throw std::invalid_argument("tide: fibre stack size " + std::to_string(size) +
+                                " is too large (rounded up to whole pages, with a guard page, it "
+                                "overflows size_t)");
+  size_ = (size + page - 1) / page * page;
 }
 
 StackAllocator::~StackAllocator() {

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -508,6 +511,26 @@ TEST(Fiber, MisuseIsAClearError) {
     }
   });
   self.join();
+}
+
+// A stack size of 0, or one so large that rounding it up to pages overflows, is refused with
+// std::invalid_argument naming it, before anything is created; the loop goes on.
+TEST(Fiber, StackSizeOfZeroOrTooLargeToRoundUpIsRejected) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+  Loop loop;
+  for (std::size_t size : {std::size_t{0}, max - page + 2, max}) {
+    tide::FiberOptions options;
+    options.stack_size = size;
+    try {
+      auto f = tide::spawn_fiber(loop, options, [] {});
+      ADD_FAILURE() << "stack_size " << size << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(std::to_string(size)), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(loop.stats().tasks, 0u);
+  EXPECT_EQ(tide::spawn_fiber(loop, [] { return 1; }).join(), 1);
 }
 
 }  // namespace

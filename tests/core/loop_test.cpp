@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <tide/core/run.hpp>
@@ -268,6 +269,25 @@ TEST(Loop, UnknownBackendNamesAreRejectedClearly) {
   Loop::Options kqueue;
   kqueue.backend = tide::Backend::Kqueue;
   EXPECT_THROW(Loop{kqueue}, std::invalid_argument);
+}
+
+// kqueue and IOCP are other platforms' backends: asked for here, the loop refuses clearly,
+// naming the backend and saying it is not built for this platform.
+TEST(Loop, BackendsOfOtherPlatformsAreRejectedClearly) {
+  for (tide::Backend backend : {tide::Backend::Kqueue, tide::Backend::Iocp}) {
+    const std::string name(tide::to_string(backend));
+    try {
+      tide::Loop::Options options;
+      options.backend = backend;
+      tide::Loop loop(std::move(options));
+      ADD_FAILURE() << "a loop on " << name << " was built, backend " << loop.backend_name();
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("the " + name + " backend"), std::string::npos) << what;
+      EXPECT_NE(what.find("not available in this build on this platform"), std::string::npos)
+          << what;
+    }
+  }
 }
 
 TEST(Loop, EmbeddingInterfaceReportsTimeoutsAndFd) {

@@ -53,28 +53,40 @@ TEST(Timeout, FailureOfTheOperationPassesThrough) {
 // passed returns its value, never TimeoutError. The operation keeps the loop busy until both
 // instants are behind it, then sleeps until the earlier one: in the next tick its timer fires
 // first (deadline order) and the timeout's right after, so both happen in that one tick.
+// That needs the operation to start before the deadline passes (the deadline is armed a tick
+// earlier); a round where the loop got there too late is recognised exactly (the deadline
+// fires when it is not after the loop's `now()`), must time out, and does not count.
 TEST(Timeout, TimeoutAndCompletionInTheSameTickReturnTheValue) {
   tide::testing::run_clean([]() -> Task<void> {
     using Clock = tide::Loop::Clock;
     auto& loop = tide::Loop::current();
-    for (int i = 0; i < 50; ++i) {
-      const auto done_at = loop.now() + 100us;
-      const auto deadline = done_at + 100us;
-      auto operation = [](Clock::time_point at, Clock::time_point limit, int value) -> Task<int> {
-        while (Clock::now() <= limit) {
-          // busy: no timer can fire before both instants have passed
-        }
-        co_await tide::sleep_until(at);
-        co_return value;
-      };
+    auto operation = [](Clock::time_point at, Clock::time_point limit, bool& in_time,
+                        int value) -> Task<int> {
+      in_time = tide::Loop::current().now() < limit;  // the deadline has not fired yet
+      while (Clock::now() <= limit) {
+        // busy: no timer can fire before both instants have passed
+      }
+      co_await tide::sleep_until(at);
+      co_return value;
+    };
+    int counted = 0;
+    for (int round = 0; counted < 20 && round < 1'000; ++round) {
+      const auto done_at = loop.now() + 1ms;
+      const auto deadline = done_at + 1ms;
+      bool in_time = false;
       try {
-        EXPECT_EQ(co_await tide::timeout(deadline - loop.now(), operation(done_at, deadline, i)),
-                  i);
+        const int value = co_await tide::timeout(deadline - loop.now(),
+                                                 operation(done_at, deadline, in_time, round));
+        EXPECT_TRUE(in_time) << "round " << round << ": a value, though the deadline came first";
+        EXPECT_EQ(value, round);
       } catch (const tide::TimeoutError&) {
-        ADD_FAILURE() << "round " << i << ": TimeoutError, though the operation completed";
+        EXPECT_FALSE(in_time) << "round " << round
+                              << ": TimeoutError, though the operation completed";
       }
       EXPECT_GE(loop.now(), deadline) << "the deadline had not passed: nothing was tested";
+      if (in_time) ++counted;
     }
+    EXPECT_EQ(counted, 20) << "the operation rarely started before its deadline";
   });
 }
 

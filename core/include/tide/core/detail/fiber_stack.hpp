@@ -40,10 +40,11 @@ struct StackState {
 /// that limit. Loop thread only.
 class StackAllocator {
  public:
-  /// `size` is rounded up to whole pages (at least one). Up to `keep` freed stacks are kept
-  /// mapped for reuse: mapping, guarding and unmapping a stack (and the TLB flush that comes
-  /// with the unmap) cost more than a fibre's whole life otherwise. A kept stack holds on to
-  /// the pages its last fibre touched (typically one or two).
+  /// `size` is rounded up to whole pages; 0, or a size too large for that rounding (and the
+  /// guard page) to fit a size_t, throws std::invalid_argument naming it. Up to `keep` freed
+  /// stacks are kept mapped for reuse: mapping, guarding and unmapping a stack (and the TLB
+  /// flush that comes with the unmap) cost more than a fibre's whole life otherwise. A kept
+  /// stack holds on to the pages its last fibre touched (typically one or two).
   StackAllocator(std::size_t size, bool guarded, std::size_t keep = 1024);
   StackAllocator(const StackAllocator&) = delete;
   StackAllocator& operator=(const StackAllocator&) = delete;
