@@ -281,9 +281,10 @@ void Loop::cancel_remaining() {
   using Live = decltype(c.live);
   for (detail::Job* job = c.live.front(); job != nullptr; job = Live::next(*job))
     job->request_cancel();  // only schedules: the list does not change here
-  while (c.live_jobs > 0) {
+  // Only while something can still wake them: work waiting for what never comes stays.
+  while (c.live_jobs > 0 && alive()) {
     try {
-      if (!iterate(std::chrono::nanoseconds::max())) break;  // nothing can wake the rest
+      iterate(std::chrono::nanoseconds::max());
     } catch (...) {
       c.report_unhandled(std::current_exception(), "a callback run while cancelling");
     }
