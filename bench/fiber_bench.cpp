@@ -75,8 +75,9 @@ void greenlet_switch_any(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 
-// The anchor for both: raw resume and suspend of one fiber. A round is two switches; the
-// greenlet benchmark counts switches (2 items a round), the yield benchmarks rounds (1).
+// The anchor for the greenlet and yield benchmarks: raw resume and suspend of one fiber. A
+// round is two switches; the greenlet benchmarks count switches (2 items a round), the yield
+// benchmarks rounds (1).
 template <int items_per_round>
 void raw_round_trip(benchmark::State& state) {
   bool stop = false;
