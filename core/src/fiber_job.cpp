@@ -12,7 +12,7 @@
 
 namespace tide::detail {
 
-[[gnu::tls_model("initial-exec")]] thread_local FiberJob* t_running_fiber = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local FiberJob* t_running_fiber = nullptr;
 
 FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owner) {
   kind = "fibre";

@@ -1,9 +1,5 @@
 #include "core/src/inbox.hpp"
 
-#include <chrono>
-
-#include "core/src/spin.hpp"
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -54,8 +50,8 @@ void Inbox::release_remote() noexcept {
   }
 }
 
-bool Inbox::spin_for_post() const noexcept {
-  return spin_until([this] { return has_items_.load(std::memory_order_acquire); });
+bool Inbox::spin_for_post() noexcept {
+  return spin_.spin([this] { return has_items_.load(std::memory_order_acquire); });
 }
 
 bool Inbox::prepare_to_sleep() {

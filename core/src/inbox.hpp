@@ -7,6 +7,8 @@
 
 #include <tide/core/detail/callback.hpp>
 
+#include "core/src/spin.hpp"
+
 namespace tide::detail {
 
 /// The loop's only thread-safe door: callbacks posted from any thread, and the eventfd that
@@ -24,8 +26,9 @@ class Inbox {
   /// Any thread. Throws LoopClosed once closed.
   void post(Callback fn);
 
-  /// Loop thread: spins for a short while (see spin.hpp); true if a post arrived meanwhile.
-  bool spin_for_post() const noexcept;
+  /// Loop thread: spins for a short while (see spin.hpp's AdaptiveSpin); true if a post
+  /// arrived meanwhile.
+  bool spin_for_post() noexcept;
   /// Loop thread, before blocking: false if callbacks are already waiting (do not block);
   /// otherwise records that the loop sleeps, so the next post writes the eventfd.
   bool prepare_to_sleep();
@@ -53,6 +56,7 @@ class Inbox {
   void take_posted(std::vector<Callback>& out);
 
   std::atomic<bool> has_items_{false};
+  AdaptiveSpin spin_;  // loop thread only
 
   mutable std::mutex mutex_;
   std::vector<Callback> items_;  // guarded by mutex_

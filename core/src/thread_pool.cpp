@@ -51,13 +51,14 @@ struct ThreadPool::State {
     }
   }
 
-  void spin_for_work() const noexcept {
-    detail::spin_until([this] { return queued.load(std::memory_order_relaxed) > 0; });
+  void spin_for_work() noexcept {
+    spinner.spin([this] { return queued.load(std::memory_order_relaxed) > 0; });
   }
 
   const std::size_t max_threads;
   std::atomic<std::size_t> queued{0};  // queue.size(), readable without the lock
   std::atomic<bool> spinning{false};   // a worker is spinning for work (it needs no notify)
+  detail::AdaptiveSpin spinner;        // used only by the worker that set `spinning`
   std::mutex mutex;
   std::condition_variable work_ready;
   std::deque<detail::Callback> queue;  // guarded by mutex

@@ -36,7 +36,7 @@ namespace tide::detail {
 class FiberJob;
 
 /// The fibre running on this thread (null outside fibres).
-[[gnu::tls_model("initial-exec")]] extern thread_local FiberJob* t_running_fiber;
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local FiberJob* t_running_fiber;
 
 /// The coroutine frame that stands for a fibre in the loop's ready queue: resuming it switches
 /// to the fibre, and any tide awaiter can park it, schedule it and find the fibre's job through

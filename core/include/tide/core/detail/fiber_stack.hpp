@@ -78,6 +78,6 @@ void prepare_overflow_report() noexcept;
 
 /// The stack running on this thread, for the overflow report: set by every switch (one store),
 /// null while a thread's own stack runs.
-[[gnu::tls_model("initial-exec")]] extern thread_local const StackState* t_running_stack;
+[[gnu::tls_model("initial-exec")]] extern constinit thread_local const StackState* t_running_stack;
 
 }  // namespace tide::detail
