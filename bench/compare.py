@@ -3,7 +3,7 @@
 
 Each benchmark BM_<name>_tide has anchors BM_<name>_<anchor> in the same binary. For every
 pair we run tide then the anchor, then the anchor then tide, and so on (the second run of a
-pair can be systematically faster or slower, see shared/MEASURED.md), take the per-pair ratio
+pair can be systematically faster or slower, see docs/design.md, "Figures"), take the per-pair ratio
 anchor_time / tide_time (above 1: tide is faster), and report the median on a log scale.
 
 Benchmarks that report the counter cpu_ns_per_op (CPU time of the whole process per op, all

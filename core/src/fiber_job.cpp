@@ -118,12 +118,8 @@ void FiberJob::run() noexcept {
   }
 }
 
-void yield_fiber() {
-  FiberJob* fibre = t_running_fiber;
-  if (fibre == nullptr) [[unlikely]]
-    FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
-  fibre->yield();
-}
+// For code that yields a fibre without having seen fiber_job.hpp (see sleep.hpp).
+template void yield_fiber<void>();
 
 void FiberJob::yield_interrupted() {
   try {

@@ -183,4 +183,13 @@ class FiberJobOf final : public FiberResult<T> {
   std::tuple<Args...> args_;
 };
 
+/// See sleep.hpp: the discarded `tide::yield_now()` in a fibre, inline wherever this is seen.
+template <class>
+void yield_fiber() {
+  FiberJob* fibre = t_running_fiber;
+  if (fibre == nullptr) [[unlikely]]
+    FiberJob::require_running("tide::yield_now() (in a task: co_await tide::yield_now())");
+  fibre->yield();
+}
+
 }  // namespace tide::detail
