@@ -44,7 +44,8 @@ void FiberPool::acquire_slot() {
       return;
     }
     // A fibre that ends hands its slot straight to the first waiter (taken_ stays).
-    if (detail::block_on(*loop_, slot_waiters_.wait(&slot_free, this), "tide::FiberPool::spawn"))
+    if (detail::block_on(*loop_, slot_waiters_.wait(&slot_free, this), "tide::FiberPool::spawn") ==
+        detail::WaitResult::woken)
       return;
   }
 }

@@ -26,8 +26,7 @@ using tide::detail::WaitQueue;
 
 // Waits in `queue` and records `name` in `order` once woken.
 Task<void> wait_then_note(WaitQueue& queue, std::vector<std::string>& order, std::string name) {
-  const bool woken = co_await queue.wait();
-  EXPECT_TRUE(woken);
+  EXPECT_EQ(co_await queue.wait(), tide::detail::WaitResult::woken);
   order.push_back(name);
 }
 
@@ -63,8 +62,7 @@ TEST(WaitQueue, ReadyConditionSkipsTheWaitAltogether) {
   tide::testing::run_clean([]() -> Task<void> {
     WaitQueue queue;
     constexpr WaitQueue::Ready always = [](const void*) noexcept { return true; };
-    const bool woken = co_await queue.wait(always);
-    EXPECT_FALSE(woken);
+    EXPECT_EQ(co_await queue.wait(always), tide::detail::WaitResult::ready);
     EXPECT_TRUE(queue.empty());
   });
 }
@@ -107,7 +105,7 @@ TEST(WaitQueue, AWakeUpThatCameFirstWinsOverALaterCancellation) {
     WaitQueue queue;
     bool woken = false;
     auto waiter = tide::spawn([](WaitQueue& q, bool& out) -> Task<void> {
-      out = co_await q.wait();
+      out = co_await q.wait() == tide::detail::WaitResult::woken;
       co_await tide::yield_now();  // the cancellation arrives here, at the next suspension
     }(queue, woken));
     co_await settle();
@@ -115,6 +113,32 @@ TEST(WaitQueue, AWakeUpThatCameFirstWinsOverALaterCancellation) {
     waiter.cancel();  // after the wake-up, before the waiter ran
     EXPECT_THROW(co_await waiter, tide::Cancelled);
     EXPECT_TRUE(woken);
+  });
+}
+
+TEST(WaitQueue, ADeadlineThatPassesFirstLeavesWithNothingAndTheWakeUpGoesToTheNext) {
+  tide::testing::run_clean([]() -> Task<void> {
+    int left = 0;
+    WaitQueue queue({&left, [](void* n) noexcept { ++*static_cast<int*>(n); }, nullptr});
+    std::vector<std::string> order;
+    auto next = tide::spawn(wait_then_note(queue, order, "next"));  // queued behind
+    auto& loop = tide::Loop::current();
+    co_await settle();
+    auto late = co_await queue.wait_until(loop.now() + 1ms);
+    EXPECT_EQ(late, tide::detail::WaitResult::timed_out);
+    EXPECT_EQ(left, 1);
+    EXPECT_EQ(queue.size(), 1u);
+    EXPECT_TRUE(queue.wake_one());
+    co_await next;
+    EXPECT_EQ(order, std::vector<std::string>{"next"});
+    // A deadline already past does not wait at all; one not reached yields `woken`.
+    EXPECT_EQ(co_await queue.wait_until(loop.now() - 1ms), tide::detail::WaitResult::timed_out);
+    auto waker = tide::spawn([](WaitQueue& q) -> Task<void> {
+      q.wake_one();
+      co_return;
+    }(queue));
+    EXPECT_EQ(co_await queue.wait_until(loop.now() + 1h), tide::detail::WaitResult::woken);
+    co_await waker;
   });
 }
 
@@ -184,7 +208,7 @@ TEST(WaitQueue, FibresWaitInTheSameQueueAsTasks) {
   std::vector<std::string> order;
   auto task = loop.spawn(wait_then_note(queue, order, "task"));
   auto fibre = tide::spawn_fiber(loop, [&] {
-    EXPECT_TRUE(tide::await(queue.wait()));
+    EXPECT_EQ(tide::await(queue.wait()), tide::detail::WaitResult::woken);
     order.push_back("fibre");
   });
   loop.run_once(0ms);

@@ -2,14 +2,24 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 #include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
+#include <tide/core/detail/timer_heap.hpp>
 
 namespace tide::detail {
+
+/// How a wait in a WaitQueue ended.
+enum class WaitResult : std::uint8_t {
+  ready,      // the `ready` condition held at once: nothing was handed over, take it yourself
+  woken,      // a waker handed over what the waiter waited for
+  timed_out,  // the deadline passed first: the waiter left the queue with nothing
+};
 
 /// One party parked in a WaitQueue: a suspended task or fibre (WaitQueue::Awaiter), or any
 /// object that wants a call when its turn comes (a receiver waiting for a pool buffer).
@@ -53,6 +63,9 @@ class WaitQueue {
 
   /// Await it to wait until woken, unless `ready(context)` says there is nothing to wait for.
   [[nodiscard]] Awaiter wait(Ready ready = nullptr, const void* context = nullptr) noexcept;
+  /// The same, giving up at `deadline` (on the loop's clock) with WaitResult::timed_out.
+  [[nodiscard]] Awaiter wait_until(Clock::time_point deadline, Ready ready = nullptr,
+                                   const void* context = nullptr) noexcept;
 
   [[nodiscard]] bool empty() const noexcept { return waiters_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -102,21 +115,29 @@ class WaitQueue {
   Hooks hooks_;
 };
 
-/// A task or fibre waiting in a WaitQueue. `co_await` yields true if it was woken, false if
-/// `ready` said at once that there was nothing to wait for.
+/// A task or fibre waiting in a WaitQueue; `co_await` yields a WaitResult.
 /// Cancellation: leaves the queue (the `left` hook runs) and raises `Cancelled`; a wake-up
-/// that came first wins (the wait returns true and `Cancelled` comes at the next suspension).
-class WaitQueue::Awaiter : protected Waiter, public WaitNode {
+/// that came first wins (the wait returns `woken` and `Cancelled` comes at the next
+/// suspension). A deadline that passes first likewise leaves with nothing (`timed_out`).
+class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode {
  public:
-  Awaiter(WaitQueue& queue, Ready ready, const void* context) noexcept
-      : Waiter(&cancelled), WaitNode(&woken), queue_(&queue), ready_(ready), context_(context) {}
-  Awaiter(Awaiter&& other) noexcept : Awaiter(*other.queue_, other.ready_, other.context_) {}
+  Awaiter(WaitQueue& queue, Ready ready, const void* context,
+          std::optional<Clock::time_point> until = std::nullopt) noexcept
+      : Waiter(&cancelled),
+        WaitNode(&woken),
+        queue_(&queue),
+        ready_(ready),
+        context_(context),
+        until_(until) {}
+  Awaiter(Awaiter&& other) noexcept
+      : Awaiter(*other.queue_, other.ready_, other.context_, other.until_) {}
   ~Awaiter() {
+    if (TimerNode::armed()) job->loop->remove_timer(*this);
     if (queue_ == nullptr) return;
     if (IntrusiveList<WaitNode, &WaitNode::hook>::linked(*this)) {
       queue_->remove(*this);  // its task was destroyed while parked
       queue_->left();
-    } else if (woken_ && !resumed_) {
+    } else if (result_ == WaitResult::woken && !resumed_) {
       queue_->pass_on();  // woken, then destroyed before it could use the wake-up
     }
   }
@@ -126,26 +147,38 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode {
   bool await_suspend(std::coroutine_handle<P> h) {
     return suspend(h, [] {});
   }
-  bool await_resume() {
+  WaitResult await_resume() {
     resumed_ = true;
     if (cancelled_) job->throw_cancelled();
-    return woken_;
+    return result_;
   }
 
   [[nodiscard]] WaitQueue& queue() const noexcept { return *queue_; }
 
  protected:
-  /// Parks the job, queues this awaiter, then runs `then()` (it may wake this awaiter at
-  /// once, which resumes it from the run phase). If `then` throws, the awaiter leaves the
-  /// queue and the exception propagates (the task does not suspend).
+  /// Parks the job, queues this awaiter (and arms its deadline), then runs `then()` (it may
+  /// wake this awaiter at once, which resumes it from the run phase). If `then` throws, the
+  /// awaiter leaves the queue and the exception propagates (the task does not suspend).
   template <TidePromise P, class Then>
   bool suspend(std::coroutine_handle<P> h, Then&& then) {
-    const bool parked = park_and_arm(*h.promise().job, h, [&] {
+    Job& j = *h.promise().job;
+    if (until_ && *until_ <= j.loop->now()) {  // no time left: do not wait at all
+      result_ = WaitResult::timed_out;
+      cancelled_ = j.cancel_pending;
+      return false;
+    }
+    const bool parked = park_and_arm(j, h, [&] {
+      if (until_) {
+        deadline = *until_;
+        fire = &expired;
+        j.loop->add_timer(*this);
+      }
       queue_->push(*this);
       try {
         then();
       } catch (...) {
         queue_->remove(*this);
+        if (TimerNode::armed()) j.loop->remove_timer(*this);
         throw;
       }
     });
@@ -157,13 +190,25 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode {
   void leave_queue() noexcept { queue_ = nullptr; }
 
  private:
+  void disarm() noexcept {
+    if (TimerNode::armed()) job->loop->remove_timer(*this);
+  }
   static void woken(WaitNode& node) noexcept {
     auto& self = static_cast<Awaiter&>(node);
-    self.woken_ = true;
+    self.disarm();
+    self.result_ = WaitResult::woken;
     self.wake();
+  }
+  static void expired(TimerNode& timer) noexcept {
+    auto& self = static_cast<Awaiter&>(timer);
+    self.queue_->remove(self);
+    self.result_ = WaitResult::timed_out;
+    self.wake();
+    self.queue_->left();
   }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<Awaiter&>(w);
+    self.disarm();
     self.queue_->remove(self);
     self.cancelled_ = true;
     self.resume_cancelled();
@@ -173,13 +218,18 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode {
   WaitQueue* queue_;
   Ready ready_;
   const void* context_;
+  std::optional<Clock::time_point> until_;
+  WaitResult result_ = WaitResult::ready;
   bool cancelled_ = false;
-  bool woken_ = false;
   bool resumed_ = false;
 };
 
 inline WaitQueue::Awaiter WaitQueue::wait(Ready ready, const void* context) noexcept {
   return Awaiter(*this, ready, context);
+}
+inline WaitQueue::Awaiter WaitQueue::wait_until(Clock::time_point deadline, Ready ready,
+                                                const void* context) noexcept {
+  return Awaiter(*this, ready, context, deadline);
 }
 
 }  // namespace tide::detail
