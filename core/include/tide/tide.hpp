@@ -25,3 +25,4 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/sync/event.hpp>

@@ -40,6 +40,13 @@ class LoopClosed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Raised by a closed queue: a `put` after `close()`, and a `get` once a closed queue is
+/// drained (items queued before the close can still be taken).
+class QueueClosed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Misuse of the API that is a bug in the caller: awaiting a task twice, awaiting outside a
 /// running loop, re-entering `Loop::run` from inside the loop, ...
 class UsageError : public std::logic_error {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -66,6 +67,10 @@ class WaitQueue {
   /// The same, giving up at `deadline` (on the loop's clock) with WaitResult::timed_out.
   [[nodiscard]] Awaiter wait_until(Clock::time_point deadline, Ready ready = nullptr,
                                    const void* context = nullptr) noexcept;
+  /// The same, giving up `timeout` after the wait starts (measured from the loop's `now()`
+  /// when it suspends; zero or less: only `ready` is checked).
+  [[nodiscard]] Awaiter wait_for(std::chrono::nanoseconds timeout, Ready ready = nullptr,
+                                 const void* context = nullptr) noexcept;
 
   [[nodiscard]] bool empty() const noexcept { return waiters_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -121,16 +126,19 @@ class WaitQueue {
 /// suspension). A deadline that passes first likewise leaves with nothing (`timed_out`).
 class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode {
  public:
+  /// At most one limit: `until` (absolute), or `timeout` (from the loop's time at suspension).
   Awaiter(WaitQueue& queue, Ready ready, const void* context,
-          std::optional<Clock::time_point> until = std::nullopt) noexcept
+          std::optional<Clock::time_point> until = std::nullopt,
+          std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept
       : Waiter(&cancelled),
         WaitNode(&woken),
         queue_(&queue),
         ready_(ready),
         context_(context),
-        until_(until) {}
+        until_(until),
+        timeout_(timeout) {}
   Awaiter(Awaiter&& other) noexcept
-      : Awaiter(*other.queue_, other.ready_, other.context_, other.until_) {}
+      : Awaiter(*other.queue_, other.ready_, other.context_, other.until_, other.timeout_) {}
   ~Awaiter() {
     if (TimerNode::armed()) job->loop->remove_timer(*this);
     if (queue_ == nullptr) return;
@@ -162,6 +170,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   template <TidePromise P, class Then>
   bool suspend(std::coroutine_handle<P> h, Then&& then) {
     Job& j = *h.promise().job;
+    if (timeout_) until_ = deadline_after(j.loop->now(), *timeout_);
     if (until_ && *until_ <= j.loop->now()) {  // no time left: do not wait at all
       result_ = WaitResult::timed_out;
       cancelled_ = j.cancel_pending;
@@ -219,6 +228,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   Ready ready_;
   const void* context_;
   std::optional<Clock::time_point> until_;
+  std::optional<std::chrono::nanoseconds> timeout_;
   WaitResult result_ = WaitResult::ready;
   bool cancelled_ = false;
   bool resumed_ = false;
@@ -230,6 +240,10 @@ inline WaitQueue::Awaiter WaitQueue::wait(Ready ready, const void* context) noex
 inline WaitQueue::Awaiter WaitQueue::wait_until(Clock::time_point deadline, Ready ready,
                                                 const void* context) noexcept {
   return Awaiter(*this, ready, context, deadline);
+}
+inline WaitQueue::Awaiter WaitQueue::wait_for(std::chrono::nanoseconds timeout, Ready ready,
+                                              const void* context) noexcept {
+  return Awaiter(*this, ready, context, std::nullopt, timeout);
 }
 
 }  // namespace tide::detail
