@@ -351,4 +351,49 @@ TEST(Condition, WaitingOrNotifyingWithoutTheMutexIsAUsageError) {
   });
 }
 
+// ---- a mutex handed back to a waiter destroyed before it resumed ---------------------------
+
+// The waiter was notified, queued for the mutex again and was handed it; then its loop is
+// destroyed before it runs: the mutex must not stay locked for nobody.
+void reacquirer_destroyed_unresumed(Style style) {
+  Condition ready;  // outlives the loop
+  bool waiting = false;
+  {
+    tide::Loop loop;
+    if (style == Style::task) {
+      loop.spawn([](Condition& c, bool& flag) -> Task<void> {
+            co_await c.lock();
+            flag = true;
+            co_await c.wait();
+            ADD_FAILURE() << "resumed, though its loop was destroyed first";
+          }(ready, waiting))
+          .detach();
+    } else {
+      tide::spawn_fiber(loop, [&] {
+        tide::await(ready.lock());
+        waiting = true;
+        tide::await(ready.wait());
+        ADD_FAILURE() << "resumed, though its loop was destroyed first";
+      }).detach();
+    }
+    for (int turn = 0; turn < 10 && !waiting; ++turn)
+      loop.run_once(0ms);
+    ASSERT_TRUE(waiting);
+    loop.run_once(0ms);  // parked in the condition, the mutex released
+    ASSERT_TRUE(ready.mutex().try_lock());
+    ready.notify();
+    loop.run_once(0ms);  // woken: queues for the mutex, which is held here
+    ready.unlock();      // handed to it; the loop goes before it runs
+    EXPECT_TRUE(ready.mutex().locked());
+  }
+  EXPECT_FALSE(ready.mutex().locked()) << "the mutex went down with a waiter that never used it";
+}
+
+TEST(Condition, AMutexHandedBackToATaskDestroyedBeforeItResumedIsPassedOn) {
+  reacquirer_destroyed_unresumed(Style::task);
+}
+TEST(Condition, AMutexHandedBackToAFibreDestroyedBeforeItResumedIsPassedOn) {
+  reacquirer_destroyed_unresumed(Style::fibre);
+}
+
 }  // namespace

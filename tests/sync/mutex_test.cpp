@@ -65,7 +65,7 @@ void buy_fibre(Sale& sale) {
 }
 
 // Ten buyers for three tickets, as `style` says for each buyer in turn.
-Task<void> ticket_sale(const std::vector<Style>& styles) {
+Task<void> ticket_sale(std::vector<Style> styles) {
   Sale sale;
   std::vector<Worker> buyers;
   for (std::size_t i = 0; i < 10; ++i)
