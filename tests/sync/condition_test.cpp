@@ -6,6 +6,7 @@
 #include <chrono>
 #include <deque>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tide/core/await.hpp>
@@ -111,6 +112,10 @@ TIDE_TEST_BOTH_STYLES(Condition, ConsumersWaitForAPredicateAndTakeEveryItemOnce,
 
 // ---- a wait that is cancelled or times out takes the mutex back before it throws ----------
 
+// The timed wait's limit: long enough that the waiter cannot time out before this test's task
+// holds the mutex, even when turns are slow (sanitizers, a loaded machine).
+constexpr auto kLimit = 50ms;
+
 struct Interrupted {
   Condition ready;
   bool arrived = false;
@@ -131,7 +136,7 @@ Task<void> interrupted_task(Interrupted& w) {
   w.arrived = true;
   try {
     if (w.timed)
-      co_await tide::timeout(5ms, w.ready.wait());
+      co_await tide::timeout(kLimit, w.ready.wait());
     else
       co_await w.ready.wait();
   } catch (const tide::Cancelled&) {
@@ -148,7 +153,7 @@ void interrupted_fibre(Interrupted& w) {
   w.arrived = true;
   try {
     if (w.timed)
-      tide::await(tide::timeout(5ms, w.ready.wait()));
+      tide::await(tide::timeout(kLimit, w.ready.wait()));
     else
       tide::await(w.ready.wait());
   } catch (const tide::Cancelled&) {  // FiberExit, for a kill
@@ -172,7 +177,7 @@ Task<void> interrupted_wait(Style style, bool timed) {
   co_await w.ready.lock();
   const auto locked_at = tide::Loop::Clock::now();
   if (timed) {
-    while (tide::Loop::Clock::now() <= locked_at + 5ms) {
+    while (tide::Loop::Clock::now() <= locked_at + kLimit) {
       // busy: the waiter's deadline (set before we locked) passes while we hold the mutex
     }
   } else {
@@ -394,6 +399,21 @@ TEST(Condition, AMutexHandedBackToATaskDestroyedBeforeItResumedIsPassedOn) {
 }
 TEST(Condition, AMutexHandedBackToAFibreDestroyedBeforeItResumedIsPassedOn) {
   reacquirer_destroyed_unresumed(Style::fibre);
+}
+
+TEST(Condition, UsingItFromAnotherThreadIsAUsageError) {
+  Condition ready;
+  ASSERT_TRUE(ready.mutex().try_lock());
+  ready.notify();  // binds it to this thread
+  std::thread([&] {
+    try {
+      ready.notify_all();
+      ADD_FAILURE() << "no UsageError";
+    } catch (const tide::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("tide::Condition"), std::string::npos) << e.what();
+    }
+  }).join();
+  ready.unlock();
 }
 
 }  // namespace

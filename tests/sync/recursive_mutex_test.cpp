@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tide/core/await.hpp>
@@ -86,7 +87,7 @@ TIDE_TEST_BOTH_STYLES(RecursiveMutex, TheHolderLocksAgainAndOthersWaitUntilTheDe
 // ---- the seed: mutexA = mutexB = RLock(), taken in both orders by several workers ----------
 
 struct Seed {
-  RecursiveMutex lock;  // both "mutexA" and "mutexB"
+  RecursiveMutex lock;           // both "mutexA" and "mutexB"
   const void* holder = nullptr;  // the worker inside, by the test's own count
   int held = 0;
   int overlaps = 0;
@@ -297,6 +298,19 @@ TEST(RecursiveMutex, ALockHandedToATaskDestroyedBeforeItResumedIsPassedOn) {
 }
 TEST(RecursiveMutex, ALockHandedToAFibreDestroyedBeforeItResumedIsPassedOn) {
   waiter_destroyed_unresumed(Style::fibre);
+}
+
+TEST(RecursiveMutex, UsingItFromAnotherThreadIsAUsageError) {
+  RecursiveMutex lock;
+  EXPECT_THROW(lock.unlock(), tide::UsageError);  // binds it to this thread
+  std::thread([&] {
+    try {
+      (void)lock.lock();
+      ADD_FAILURE() << "no UsageError";
+    } catch (const tide::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("tide::RecursiveMutex"), std::string::npos) << e.what();
+    }
+  }).join();
 }
 
 }  // namespace
