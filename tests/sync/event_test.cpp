@@ -206,6 +206,29 @@ TYPED_TEST(EventTest, AWaitThatTimesOutRaisesTimeoutErrorAndLeaves) {
   tide::testing::run_clean([] { return timed_out_waiter_leaves<TypeParam>(); });
 }
 
+// A cancellation that arrives after the wake-up comes at the next wait, even one that has no
+// time to wait at all (`wait_for(0s)` on a cleared flag).
+template <class Side>
+Task<void> cancel_after_wake_comes_at_the_next_wait() {
+  Event e;
+  Log log;
+  bool second_wait = false;
+  Party p = Side::start([] { return turns(0); }, [&log] { ++log.arrived; },
+                        [&e] { return e.wait(); }, [&log] { log.passed.push_back(0); },
+                        [&e] { return e.wait_for(0s); }, [&](bool) { second_wait = true; });
+  co_await turns_until([&] { return log.arrived == 1; });
+  e.set();
+  e.clear();
+  p.cancel();  // after the wake-up: the first wait returns, the second raises it
+  EXPECT_THROW(co_await p.join(), tide::Cancelled);
+  EXPECT_EQ(log.passed, std::vector<int>{0});
+  EXPECT_FALSE(second_wait);
+}
+
+TYPED_TEST(EventTest, ACancellationAfterTheWakeUpComesAtTheNextWaitEvenWithNoTimeToWait) {
+  tide::testing::run_clean([] { return cancel_after_wake_comes_at_the_next_wait<TypeParam>(); });
+}
+
 // A waiter woken by `set` whose task or fibre is destroyed before it resumes (with its loop;
 // here a second loop on the same thread holds the others) had its own wake-up: nothing is
 // passed on, so a waiter that came after a `clear` keeps waiting.
