@@ -488,8 +488,10 @@ Task<void> random_schedule(unsigned seed, long attempts, std::size_t limit) {
   EXPECT_EQ(l.held, 0u);
   EXPECT_EQ(l.s.value(), limit) << "permits were lost";
   EXPECT_EQ(l.s.n_waiting(), 0u);
-  // The schedule exercised what it is meant to.
-  EXPECT_GT(l.acquired, attempts / 4);
+  // The schedule exercised what it is meant to. (How many acquires succeed depends on how
+  // fast the loop turns against the timeouts, a sanitizer build times out more: a third of
+  // the operations never time out, so a tenth is a floor that holds anywhere.)
+  EXPECT_GT(l.acquired, attempts / 10);
   EXPECT_GT(l.gave_up, 0);
   EXPECT_GT(cancels, 0);
 }
