@@ -43,6 +43,7 @@ class Barrier {
 
   /// Awaitable: as `wait`, giving up after `timeout`: the index, or nullopt if the round did
   /// not complete in time (the arrival is withdrawn). Cancellation: as `wait`.
+  /// Thread safety: loop thread only.
   class WaitForAwaiter;
   template <class Rep, class Period>
   [[nodiscard]] WaitForAwaiter wait_for(std::chrono::duration<Rep, Period> timeout);
