@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -323,6 +324,16 @@ void misuse_is_a_usage_error_naming_the_queue(const char* type) {
     EXPECT_TRUE(queue.try_put(1));
     queue.task_done();
     EXPECT_THROW(queue.task_done(), tide::UsageError);
+    // A queue belongs to its loop's thread.
+    std::thread([&queue, type] {
+      try {
+        (void)queue.try_put(2);
+        ADD_FAILURE() << "try_put() from another thread did not throw";
+      } catch (const tide::UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find(type), std::string::npos) << e.what();
+      }
+    }).join();
+    EXPECT_EQ(queue.size(), 1u);  // only the first item
     co_return;
   });
 }
