@@ -248,6 +248,8 @@ class BasicQueue {
     return item;
   }
   /// An item handed to a getter that was destroyed before it resumed: it is the next one out.
+  /// If puts filled the queue meanwhile it is one over `maxsize` until gets bring it down
+  /// (`full()` holds, so putters wait); dropping the item instead would lose it.
   void give_back(T&& item) noexcept {
     storage_.restore(std::move(item));  // a failed allocation here terminates: no way to report
     pump();
