@@ -25,4 +25,13 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/sync/barrier.hpp>
+#include <tide/sync/bounded_semaphore.hpp>
+#include <tide/sync/condition.hpp>
 #include <tide/sync/event.hpp>
+#include <tide/sync/lifo_queue.hpp>
+#include <tide/sync/mutex.hpp>
+#include <tide/sync/priority_queue.hpp>
+#include <tide/sync/queue.hpp>
+#include <tide/sync/recursive_mutex.hpp>
+#include <tide/sync/semaphore.hpp>
