@@ -195,7 +195,7 @@ TEST_P(ThreadQueueFrom, ACancelledGetterTakesNothingAndTheItemGoesToTheNext) {
     first.cancel();
     EXPECT_THROW(co_await first.result(), tide::Cancelled);
     std::thread([&] { q.put(7); }).join();
-    EXPECT_EQ(co_await second.result(), 7);
+    EXPECT_EQ(co_await tide::timeout(10s, second.result()), 7);  // fails, not hangs, if lost
     EXPECT_EQ(q.size(), 0u);
   });
 }
@@ -211,7 +211,7 @@ TEST_P(ThreadQueueFrom, AGetterCancelledAfterItWasHandedAnItemGivesItBack) {
     std::thread([&] { q.put(7); }).join();  // handed to `first`; its wake-up is on its way
     first.cancel();                         // before it resumed: 7 goes to `second`
     EXPECT_THROW(co_await first.result(), tide::Cancelled);
-    EXPECT_EQ(co_await second.result(), 7);
+    EXPECT_EQ(co_await tide::timeout(10s, second.result()), 7);  // fails, not hangs, if lost
 
     // With nobody else waiting, it goes back into the queue, in front.
     auto third = await_in(style, [&] { return q.get(); });
@@ -441,6 +441,9 @@ TEST(ThreadQueue, ALoopWaitingOnlyForAThreadQueueSleeps) {
     std::thread producer([&] {
       // The loop thread sleeps in the kernel (not spinning) before the item comes.
       slept = tide::testing::becomes_blocked(loop_thread);
+      // A window in which a polling loop would turn (a timer-driven poll sleeps in the kernel
+      // too, between its turns): the sleeping loop does not turn at all, however long it is.
+      std::this_thread::sleep_for(20ms);
       q.put(1);
     });
     const auto before = tide::Loop::current().stats().iterations;
