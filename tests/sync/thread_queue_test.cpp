@@ -369,19 +369,20 @@ TEST_P(ThreadQueueFrom, AWokenGetterDestroyedWithItsLoopPassesItsItemOn) {
 
 TEST_P(ThreadQueueFrom, WaitersOnTwoLoopsOnTwoThreadsEachGetAnItem) {
   const Style style = GetParam();
-  ThreadQueue<int> q;
-  tide::ThreadEvent waiting;
-  int other = 0;
-  std::thread second_loop([&] {
-    tide::Loop loop;
-    other = loop.run_until_complete([&]() -> Task<int> {
-      auto getter = await_in(style, [&] { return q.get(); });
-      co_await settle();
-      waiting.set();
-      co_return co_await getter.result();
-    }());
-  });
-  tide::testing::run_clean([&]() -> Task<void> {
+  tide::testing::run_clean([style]() -> Task<void> {
+    ThreadQueue<int> q;
+    tide::ThreadEvent waiting;
+    int other = 0;
+    // Started (and joined) inside the body, so that run_clean's fd count sees no other loop.
+    std::thread second_loop([&] {
+      tide::Loop loop;
+      other = loop.run_until_complete([&]() -> Task<int> {
+        auto getter = await_in(style, [&] { return q.get(); });
+        co_await settle();
+        waiting.set();
+        co_return co_await getter.result();
+      }());
+    });
     auto getter = await_in(style, [&] { return q.get(); });
     co_await waiting.wait();
     std::thread([&] {
