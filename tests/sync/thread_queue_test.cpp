@@ -283,6 +283,52 @@ TEST_P(ThreadQueueFrom, APutThatTimesOutLeavesNoItemBehind) {
   });
 }
 
+TEST_P(ThreadQueueFrom, GetForGivesUpWhenNoItemComesInTimeAndTakesNothing) {
+  const Style style = GetParam();
+  tide::testing::run_clean([style]() -> Task<void> {
+    ThreadQueue<int> q;
+    auto late = await_in(style, [&] { return q.get_for(5ms); });
+    auto patient = await_in(style, [&] { return q.get(); });
+    EXPECT_EQ(co_await late.result(), std::nullopt);
+    std::optional<int> from_thread = 0;
+    std::thread([&] { from_thread = q.get_for(5ms); }).join();
+    EXPECT_EQ(from_thread, std::nullopt);
+    std::thread([&] { q.put(3); }).join();
+    EXPECT_EQ(co_await tide::timeout(10s, patient.result()), 3);
+    // An item that is there is taken at once, even with no time to wait.
+    EXPECT_TRUE(q.try_put(4));
+    EXPECT_EQ(co_await await_in(style, [&] { return q.get_for(0s); }).result(), 4);
+  });
+}
+
+TEST_P(ThreadQueueFrom, AnItemHandedOverBeforeTheDeadlineFiresIsKept) {
+  const Style style = GetParam();
+  tide::testing::run_clean([style]() -> Task<void> {
+    ThreadQueue<int> q;
+    auto getter = await_in(style, [&] { return q.get_for(5ms); });
+    co_await settle();
+    std::thread([&] { q.put(6); }).join();  // handed over; the wake-up waits for the loop
+    // Hold the loop past the deadline: its next turn fires the timer, then runs the wake-up.
+    std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(co_await getter.result(), std::optional<int>(6));
+    EXPECT_EQ(q.size(), 0u);
+  });
+}
+
+TEST_P(ThreadQueueFrom, PutForGivesUpWhenNoRoomComesInTime) {
+  const Style style = GetParam();
+  tide::testing::run_clean([style]() -> Task<void> {
+    ThreadQueue<int> q(1);
+    EXPECT_TRUE(co_await await_in(style, [&] { return q.put_for(1, 0s); }).result());
+    EXPECT_FALSE(co_await await_in(style, [&] { return q.put_for(2, 5ms); }).result());
+    bool from_thread = true;
+    std::thread([&] { from_thread = q.put_for(3, 5ms); }).join();
+    EXPECT_FALSE(from_thread);
+    EXPECT_EQ(q.try_get(), std::optional<int>(1));
+    EXPECT_EQ(q.try_get(), std::nullopt);  // neither 2 nor 3 went in
+  });
+}
+
 TEST_P(ThreadQueueFrom, CloseWakesWaitingGettersAndPuttersOnBothSides) {
   const Style style = GetParam();
   tide::testing::run_clean([style]() -> Task<void> {
@@ -393,6 +439,21 @@ TEST_P(ThreadQueueFrom, WaitersOnTwoLoopsOnTwoThreadsEachGetAnItem) {
     second_loop.join();
     EXPECT_EQ(std::min(mine, other), 1);
     EXPECT_EQ(std::max(mine, other), 2);
+  });
+}
+
+TEST_P(ThreadQueueFrom, CarriesMoveOnlyItems) {
+  const Style style = GetParam();
+  tide::testing::run_clean([style]() -> Task<void> {
+    ThreadQueue<std::unique_ptr<int>> q(1);
+    auto getter = await_in(style, [&] { return q.get(); });
+    co_await settle();
+    std::thread([&] { q.put(std::make_unique<int>(1)); }).join();
+    EXPECT_EQ(*co_await getter.result(), 1);
+    co_await await_in(style, [&] { return q.put(std::make_unique<int>(2)); }).result();
+    std::unique_ptr<int> back;
+    std::thread([&] { back = q.get(); }).join();
+    EXPECT_EQ(*back, 2);
   });
 }
 

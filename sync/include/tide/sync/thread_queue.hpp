@@ -52,7 +52,9 @@ class ThreadQueue {
   ~ThreadQueue() = default;
 
   class GetAwaiter;
+  class GetForAwaiter;
   class PutAwaiter;
+  class PutForAwaiter;
 
   /// `get()`'s result: awaited (`co_await q.get()`, `tide::await(q.get())`) or converted
   /// (`T v = q.get();`, which blocks a plain thread).
@@ -63,7 +65,7 @@ class ThreadQueue {
     operator T() const {  // NOLINT(google-explicit-constructor): `T v = q.get();` on purpose
       return detail::wait_from_plain_code(
           "tide::ThreadQueue::get", [&] { return GetAwaiter(*queue_); },
-          [&] { return queue_->get_blocking(); });
+          [&] { return std::move(*queue_->get_blocking(std::nullopt)); });
     }
     GetAwaiter operator co_await() const&& noexcept { return GetAwaiter(*queue_); }
 
@@ -88,7 +90,7 @@ class ThreadQueue {
         used_ = true;
         detail::wait_from_plain_code(
             "tide::ThreadQueue::put", [&] { return PutAwaiter(*queue_, std::move(*item_)); },
-            [&] { queue_->put_blocking(std::move(*item_)); });
+            [&] { queue_->put_blocking(std::move(*item_), std::nullopt); });
       }
     }
     PutAwaiter operator co_await() && {
@@ -105,6 +107,54 @@ class ThreadQueue {
     bool used_ = false;
   };
 
+  /// `get_for(d)`'s result: awaited, or converted (`std::optional<T> v = q.get_for(d);`, which
+  /// blocks a plain thread at most `d`); nullopt if the time ran out first.
+  class [[nodiscard]] GetForOp {
+   public:
+    operator std::optional<T>() const {  // NOLINT(google-explicit-constructor): on purpose
+      return detail::wait_from_plain_code(
+          "tide::ThreadQueue::get_for", [&] { return GetForAwaiter(*queue_, timeout_); },
+          [&] {
+            return queue_->get_blocking(detail::deadline_after(detail::Clock::now(), timeout_));
+          });
+    }
+    GetForAwaiter operator co_await() const&& noexcept { return GetForAwaiter(*queue_, timeout_); }
+
+   private:
+    friend class ThreadQueue;
+    GetForOp(ThreadQueue& queue, std::chrono::nanoseconds timeout) noexcept
+        : queue_(&queue), timeout_(timeout) {}
+    ThreadQueue* queue_;
+    std::chrono::nanoseconds timeout_;
+  };
+
+  /// `put_for(x, d)`'s result: awaited, or converted (`bool ok = q.put_for(x, d);`, which
+  /// blocks a plain thread at most `d`); false if the time ran out first (the item is dropped).
+  /// Used once.
+  class [[nodiscard]] PutForOp {
+   public:
+    operator bool() {  // NOLINT(google-explicit-constructor): `bool ok = q.put_for(x, d);`
+      return detail::wait_from_plain_code(
+          "tide::ThreadQueue::put_for",
+          [&] { return PutForAwaiter(*queue_, std::move(*item_), timeout_); },
+          [&] {
+            return queue_->put_blocking(std::move(*item_),
+                                        detail::deadline_after(detail::Clock::now(), timeout_));
+          });
+    }
+    PutForAwaiter operator co_await() && {
+      return PutForAwaiter(*queue_, std::move(*item_), timeout_);
+    }
+
+   private:
+    friend class ThreadQueue;
+    PutForOp(ThreadQueue& queue, T&& item, std::chrono::nanoseconds timeout)
+        : queue_(&queue), item_(std::move(item)), timeout_(timeout) {}
+    ThreadQueue* queue_;
+    std::optional<T> item_;
+    std::chrono::nanoseconds timeout_;
+  };
+
   /// Takes the oldest item, waiting for one: see GetOp.
   /// Cancellation: the waiter leaves; an item already handed to it goes back to the front of
   /// the queue (or to the next getter), so nothing is lost. A `tide::timeout` around it gives
@@ -117,6 +167,23 @@ class ThreadQueue {
   /// admitted stands (the item is in the queue) and `Cancelled` comes at the next suspension.
   /// Thread safety: any thread; awaited on a loop's thread, discarded on a plain thread.
   PutOp put(T item) { return PutOp(*this, std::move(item)); }
+
+  /// `get()` waiting at most `timeout`: nullopt if no item came in time. A deadline that
+  /// passes after an item was handed over changes nothing: the item is returned.
+  /// Cancellation: as `get`.
+  /// Thread safety: any thread; awaited on a loop's thread, converted on a plain thread.
+  template <class Rep, class Period>
+  GetForOp get_for(std::chrono::duration<Rep, Period> timeout) noexcept {
+    return GetForOp(*this, detail::clamp_to_nanoseconds(timeout));
+  }
+
+  /// `put(item)` waiting at most `timeout` for room: false if there was none in time (the item
+  /// is dropped, as by a cancelled put). Cancellation: as `put`.
+  /// Thread safety: any thread; awaited on a loop's thread, converted on a plain thread.
+  template <class Rep, class Period>
+  PutForOp put_for(T item, std::chrono::duration<Rep, Period> timeout) {
+    return PutForOp(*this, std::move(item), detail::clamp_to_nanoseconds(timeout));
+  }
 
   /// Takes the oldest item if there is one, never waits; QueueClosed once closed and drained.
   std::optional<T> try_get() {
@@ -158,10 +225,13 @@ class ThreadQueue {
   /// Awaiter of `co_await q.get()`.
   class GetAwaiter : public detail::CrossAwaiter {
    public:
-    explicit GetAwaiter(ThreadQueue& queue) noexcept
-        : CrossAwaiter(queue.mutex_, queue.getters_, &queue, &give_back), queue_(&queue) {}
+    explicit GetAwaiter(ThreadQueue& queue,
+                        std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept
+        : CrossAwaiter(queue.mutex_, queue.getters_, &queue, &give_back),
+          queue_(&queue),
+          timeout_(timeout) {}
     GetAwaiter(GetAwaiter&& other) noexcept
-        : CrossAwaiter(std::move(other)), queue_(other.queue_) {}
+        : CrossAwaiter(std::move(other)), queue_(other.queue_), timeout_(other.timeout_) {}
 
     bool await_ready() {
       std::lock_guard lock(queue_->mutex_);
@@ -169,14 +239,19 @@ class ThreadQueue {
     }
     template <detail::TidePromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return suspend(h, std::make_shared<Slot>(), std::nullopt,
+      return suspend(h, std::make_shared<Slot>(), timeout_,
                      [&] { return queue_->get_now_locked(item_, closed_); });
     }
-    T await_resume() {
+    T await_resume() { return std::move(*take()); }
+
+   protected:
+    // The item, or nullopt if the deadline passed first.
+    std::optional<T> take() {
       const detail::CrossState state = finish();
       if (closed_ || state == detail::CrossState::closed) throw queue_->closed_error("get", true);
-      if (item_) return std::move(*item_);
-      return std::move(*static_cast<Slot*>(node())->item);
+      if (state == detail::CrossState::left) return std::nullopt;
+      if (item_) return std::move(item_);
+      return std::move(static_cast<Slot*>(node())->item);
     }
 
    private:
@@ -186,19 +261,32 @@ class ThreadQueue {
     }
 
     ThreadQueue* queue_;
+    std::optional<std::chrono::nanoseconds> timeout_;
     std::optional<T> item_;  // taken without waiting
     bool closed_ = false;    // found closed and drained without waiting
+  };
+
+  /// Awaiter of `co_await q.get_for(d)`: the item, or nullopt if the time ran out first.
+  class GetForAwaiter : public GetAwaiter {
+   public:
+    using GetAwaiter::GetAwaiter;
+    std::optional<T> await_resume() { return this->take(); }
   };
 
   /// Awaiter of `co_await q.put(x)`.
   class PutAwaiter : public detail::CrossAwaiter {
    public:
-    PutAwaiter(ThreadQueue& queue, T&& item)
+    PutAwaiter(ThreadQueue& queue, T&& item,
+               std::optional<std::chrono::nanoseconds> timeout = std::nullopt)
         : CrossAwaiter(queue.mutex_, queue.putters_, &queue, nullptr),
           queue_(&queue),
+          timeout_(timeout),
           item_(std::move(item)) {}
     PutAwaiter(PutAwaiter&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
-        : CrossAwaiter(std::move(other)), queue_(other.queue_), item_(std::move(other.item_)) {}
+        : CrossAwaiter(std::move(other)),
+          queue_(other.queue_),
+          timeout_(other.timeout_),
+          item_(std::move(other.item_)) {}
 
     bool await_ready() {
       std::lock_guard lock(queue_->mutex_);
@@ -207,21 +295,34 @@ class ThreadQueue {
     template <detail::TidePromise P>
     bool await_suspend(std::coroutine_handle<P> h) {
       auto slot = std::make_shared<Slot>();
-      return suspend(h, slot, std::nullopt, [&] {
+      return suspend(h, slot, timeout_, [&] {
         if (queue_->put_now_locked(item_, closed_)) return true;
         slot->item = std::move(item_);  // the getter that makes room moves it in
         return false;
       });
     }
-    void await_resume() {
+    void await_resume() { settle(); }
+
+   protected:
+    // True if the item went in, false if the deadline passed first.
+    bool settle() {
       const detail::CrossState state = finish();
       if (closed_ || state == detail::CrossState::closed) throw queue_->closed_error("put", false);
+      return state != detail::CrossState::left;
     }
 
    private:
     ThreadQueue* queue_;
+    std::optional<std::chrono::nanoseconds> timeout_;
     std::optional<T> item_;  // until it is put, or moved into the queued node
     bool closed_ = false;    // found closed without waiting
+  };
+
+  /// Awaiter of `co_await q.put_for(x, d)`: false if the time ran out first.
+  class PutForAwaiter : public PutAwaiter {
+   public:
+    using PutAwaiter::PutAwaiter;
+    bool await_resume() { return this->settle(); }
   };
 
  private:
@@ -284,30 +385,44 @@ class ThreadQueue {
   }
 
   // ---- plain threads -----------------------------------------------------------------------
-  T get_blocking() {
+  // The item; nullopt if `deadline` passed first.
+  std::optional<T> get_blocking(std::optional<detail::Clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
     std::optional<T> item;
     bool closed = false;
-    if (!get_now_locked(item, closed)) {
-      Slot node;
-      if (detail::block_thread(lock, getters_, node, std::nullopt) == detail::CrossState::woken)
-        return std::move(*node.item);
-      closed = true;
+    if (get_now_locked(item, closed)) {
+      if (closed) throw closed_error("get", true);
+      return item;
     }
-    if (closed) throw closed_error("get", true);
-    return std::move(*item);
+    Slot node;
+    switch (detail::block_thread(lock, getters_, node, deadline)) {
+      case detail::CrossState::woken:
+        return std::move(node.item);
+      case detail::CrossState::closed:
+        throw closed_error("get", true);
+      default:
+        return std::nullopt;
+    }
   }
-  void put_blocking(T&& value) {
+  // True once the item is in; false if `deadline` passed first.
+  bool put_blocking(T&& value, std::optional<detail::Clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
     std::optional<T> item(std::move(value));
     bool closed = false;
-    if (!put_now_locked(item, closed)) {
-      Slot node;
-      node.item = std::move(item);
-      closed =
-          detail::block_thread(lock, putters_, node, std::nullopt) == detail::CrossState::closed;
+    if (put_now_locked(item, closed)) {
+      if (closed) throw closed_error("put", false);
+      return true;
     }
-    if (closed) throw closed_error("put", false);
+    Slot node;
+    node.item = std::move(item);
+    switch (detail::block_thread(lock, putters_, node, deadline)) {
+      case detail::CrossState::woken:
+        return true;
+      case detail::CrossState::closed:
+        throw closed_error("put", false);
+      default:
+        return false;
+    }
   }
 
   // `what`: the operation; a get fails only once the queue is drained.
