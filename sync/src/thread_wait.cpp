@@ -43,9 +43,10 @@ CrossState block_thread(std::unique_lock<std::mutex>& lock, CrossList& list, Cro
   return node.state;
 }
 
-void check_may_block(const char* what) {
+void check_may_block(const char* type, const void* object, const char* operation) {
   if (Loop* loop = Loop::try_current())
-    throw UsageError(std::string(what) + " would block the loop running on this thread (" +
+    throw UsageError(describe_object(type, object) + ": " + operation +
+                     " would block the loop running on this thread (" +
                      describe_object("tide::Loop", loop) +
                      "): co_await it in a task, or tide::await it in a fibre");
 }

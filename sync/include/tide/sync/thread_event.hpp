@@ -83,7 +83,7 @@ class ThreadEvent {
       if (!used_ && std::uncaught_exceptions() == uncaught_) {
         used_ = true;
         detail::wait_from_plain_code(
-            "tide::ThreadEvent::wait", [&] { return Awaiter(*event_, std::nullopt); },
+            "tide::ThreadEvent", event_, "wait()", [&] { return Awaiter(*event_, std::nullopt); },
             [&] { event_->block(std::nullopt); });
       }
     }
@@ -111,7 +111,7 @@ class ThreadEvent {
     /// Blocks until the flag is set (true) or the time has run out (false).
     operator bool() const {  // NOLINT(google-explicit-constructor): `bool ok = ev.wait_for(d);`
       return detail::wait_from_plain_code(
-          "tide::ThreadEvent::wait_for", [&] { return WaitAwaiter(*event_, timeout_); },
+          "tide::ThreadEvent", event_, "wait_for()", [&] { return WaitAwaiter(*event_, timeout_); },
           [&] { return event_->block(detail::deadline_after(detail::Clock::now(), timeout_)); });
     }
     WaitAwaiter operator co_await() const&& noexcept { return WaitAwaiter(*event_, timeout_); }

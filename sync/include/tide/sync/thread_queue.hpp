@@ -64,7 +64,7 @@ class ThreadQueue {
     /// closed and drained; UsageError in a task on a running loop.
     operator T() const {  // NOLINT(google-explicit-constructor): `T v = q.get();` on purpose
       return detail::wait_from_plain_code(
-          "tide::ThreadQueue::get", [&] { return GetAwaiter(*queue_); },
+          "tide::ThreadQueue", queue_, "get()", [&] { return GetAwaiter(*queue_); },
           [&] { return std::move(*queue_->get_blocking(std::nullopt)); });
     }
     GetAwaiter operator co_await() const&& noexcept { return GetAwaiter(*queue_); }
@@ -89,7 +89,8 @@ class ThreadQueue {
       if (!used_ && std::uncaught_exceptions() == uncaught_) {
         used_ = true;
         detail::wait_from_plain_code(
-            "tide::ThreadQueue::put", [&] { return PutAwaiter(*queue_, std::move(*item_)); },
+            "tide::ThreadQueue", queue_, "put()",
+            [&] { return PutAwaiter(*queue_, std::move(*item_)); },
             [&] { queue_->put_blocking(std::move(*item_), std::nullopt); });
       }
     }
@@ -113,7 +114,8 @@ class ThreadQueue {
    public:
     operator std::optional<T>() const {  // NOLINT(google-explicit-constructor): on purpose
       return detail::wait_from_plain_code(
-          "tide::ThreadQueue::get_for", [&] { return GetForAwaiter(*queue_, timeout_); },
+          "tide::ThreadQueue", queue_, "get_for()",
+          [&] { return GetForAwaiter(*queue_, timeout_); },
           [&] {
             return queue_->get_blocking(detail::deadline_after(detail::Clock::now(), timeout_));
           });
@@ -135,7 +137,7 @@ class ThreadQueue {
    public:
     operator bool() {  // NOLINT(google-explicit-constructor): `bool ok = q.put_for(x, d);`
       return detail::wait_from_plain_code(
-          "tide::ThreadQueue::put_for",
+          "tide::ThreadQueue", queue_, "put_for()",
           [&] { return PutForAwaiter(*queue_, std::move(*item_), timeout_); },
           [&] {
             return queue_->put_blocking(std::move(*item_),
@@ -427,7 +429,7 @@ class ThreadQueue {
 
   // `what`: the operation; a get fails only once the queue is drained.
   [[nodiscard]] QueueClosed closed_error(const char* what, bool get) const {
-    return QueueClosed(detail::describe_object("tide::ThreadQueue", this) + "::" + what +
+    return QueueClosed(detail::describe_object("tide::ThreadQueue", this) + ": " + what + "()" +
                        (get ? ": the queue is closed and drained" : ": the queue is closed"));
   }
 

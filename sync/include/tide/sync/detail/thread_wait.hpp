@@ -67,8 +67,9 @@ void signal_all(CrossList& list, CrossState state) noexcept;
 CrossState block_thread(std::unique_lock<std::mutex>& lock, CrossList& list, CrossNode& node,
                         std::optional<std::chrono::steady_clock::time_point> deadline);
 
-/// Refuses to block a thread whose loop is running (`what`: "tide::ThreadQueue::get").
-void check_may_block(const char* what);
+/// Refuses to block a thread whose loop is running: UsageError naming the object (`type` at
+/// `object`), the `operation` ("get()") and the loop.
+void check_may_block(const char* type, const void* object, const char* operation);
 
 /// Names an object in messages: "tide::ThreadQueue 0x5581...".
 std::string describe_object(const char* type, const void* object);
@@ -156,11 +157,13 @@ class CrossAwaiter : protected Waiter, private TimerNode {
 };
 
 /// Runs a blocking wait from plain code: a fibre awaits `make_awaiter()` (suspending only
-/// itself), a plain thread runs `block()`; a task on a running loop gets UsageError (`what`).
+/// itself), a plain thread runs `block()`; a task on a running loop gets UsageError (see
+/// check_may_block).
 template <class MakeAwaiter, class Block>
-decltype(auto) wait_from_plain_code(const char* what, MakeAwaiter&& make_awaiter, Block&& block) {
+decltype(auto) wait_from_plain_code(const char* type, const void* object, const char* operation,
+                                    MakeAwaiter&& make_awaiter, Block&& block) {
   if (FiberJob::running() != nullptr) return tide::await(make_awaiter());
-  check_may_block(what);
+  check_may_block(type, object, operation);
   return block();
 }
 
