@@ -43,18 +43,21 @@ TEST_P(ThreadEventFrom, SetFromAThreadWakesLoopWaitersAndBlockedThreads) {
     auto b = await_in(style, [&] { return ev.wait_for(1h); });
     co_await settle();
     EXPECT_FALSE(a.done());
+    // Ten threads, as in Python's threading.Event walk-through: half wait, half wait_for.
+    constexpr int kWaiters = 10;
     std::atomic<int> threads_woken{0};
-    std::atomic<pid_t> tids[2] = {0, 0};
+    std::vector<std::atomic<pid_t>> tids(kWaiters);
     std::vector<std::thread> waiters;
-    waiters.emplace_back([&] {
-      tids[0] = tide::testing::this_thread_id();
-      ev.wait();
-      ++threads_woken;
-    });
-    waiters.emplace_back([&] {
-      tids[1] = tide::testing::this_thread_id();
-      if (ev.wait_for(1h)) ++threads_woken;
-    });
+    for (int i = 0; i < kWaiters; ++i)
+      waiters.emplace_back([&, i] {
+        tids[i] = tide::testing::this_thread_id();
+        if (i % 2 == 0) {
+          ev.wait();
+          ++threads_woken;
+        } else if (ev.wait_for(1h)) {
+          ++threads_woken;
+        }
+      });
     for (auto& tid : tids) {
       while (tid == 0)
         std::this_thread::yield();
@@ -64,7 +67,7 @@ TEST_P(ThreadEventFrom, SetFromAThreadWakesLoopWaitersAndBlockedThreads) {
     std::thread([&] { ev.set(); }).join();
     for (auto& t : waiters)
       t.join();
-    EXPECT_EQ(threads_woken, 2);
+    EXPECT_EQ(threads_woken, kWaiters);
     co_await a.result();
     EXPECT_TRUE(co_await b.result());
   });

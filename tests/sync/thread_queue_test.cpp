@@ -457,6 +457,26 @@ TEST_P(ThreadQueueFrom, CarriesMoveOnlyItems) {
   });
 }
 
+// Python's queue.Queue(5) walk-through, from a plain thread: full after five puts, FIFO out.
+TEST(ThreadQueue, FillsUpToItsMaxsizeAndHandsItemsOutOldestFirst) {
+  ThreadQueue<int> q(5);
+  EXPECT_TRUE(q.empty());
+  for (int v : {111, 222, 333})
+    q.put(v);
+  EXPECT_FALSE(q.full());
+  q.put(444);
+  q.put(555);
+  EXPECT_TRUE(q.full());
+  EXPECT_FALSE(q.try_put(666));
+  EXPECT_EQ(q.size(), 5u);
+  for (int v : {111, 222, 333, 444, 555}) {
+    int got = q.get();
+    EXPECT_EQ(got, v);
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.try_get(), std::nullopt);
+}
+
 TEST(ThreadQueue, BlockingFormsInATaskOnARunningLoopAreUsageErrors) {
   tide::testing::run_clean([]() -> Task<void> {
     ThreadQueue<int> q;

@@ -212,6 +212,12 @@ class ThreadQueue {
     std::lock_guard lock(mutex_);
     return items_.size();
   }
+  [[nodiscard]] bool empty() const { return size() == 0; }
+  /// Holds `maxsize()` items or more (never, unbounded).
+  [[nodiscard]] bool full() const {
+    std::lock_guard lock(mutex_);
+    return !has_room_locked();
+  }
   [[nodiscard]] std::size_t maxsize() const noexcept { return maxsize_; }
 
   /// Closes the queue: every waiting put and get (on any thread or loop) wakes with
