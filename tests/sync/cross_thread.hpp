@@ -1,5 +1,6 @@
 // Helpers for the cross-thread sync tests (ThreadQueue, ThreadEvent): every loop-side check
-// runs once from a task and once from a fibre, through one `Party` handle.
+// runs once from a task and once from a fibre, through one `LoopParty` handle (a Party, see
+// sides.hpp, that also gives a value).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,12 +16,10 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 
+#include "sides.hpp"
 #include "thread_state.hpp"
 
 namespace tide::testing {
-
-/// How a loop-side waiter runs.
-enum class Style { task, fibre };
 
 inline std::string style_name(const ::testing::TestParamInfo<Style>& info) {
   return info.param == Style::task ? "Task" : "Fibre";
@@ -28,10 +27,10 @@ inline std::string style_name(const ::testing::TestParamInfo<Style>& info) {
 
 /// A task or a fibre started on the current loop; the same calls for both.
 template <class R>
-class Party {
+class LoopParty {
  public:
-  explicit Party(JoinHandle<R> task) : task_(std::move(task)) {}
-  explicit Party(Fiber<R> fibre) : fibre_(std::move(fibre)) {}
+  explicit LoopParty(JoinHandle<R> task) : task_(std::move(task)) {}
+  explicit LoopParty(Fiber<R> fibre) : fibre_(std::move(fibre)) {}
 
   /// JoinHandle::cancel for a task, Fiber::kill for a fibre.
   void cancel() {
@@ -65,8 +64,8 @@ template <class Make>
 auto await_in(Style style, Make make) {
   using R = std::remove_cvref_t<decltype(tide::await(make()))>;
   if (style == Style::task)
-    return Party<R>(tide::spawn([](Make m) -> Task<R> { co_return co_await m(); }(make)));
-  return Party<R>(tide::spawn_fiber([make]() -> R { return tide::await(make()); }));
+    return LoopParty<R>(tide::spawn([](Make m) -> Task<R> { co_return co_await m(); }(make)));
+  return LoopParty<R>(tide::spawn_fiber([make]() -> R { return tide::await(make()); }));
 }
 
 /// Lets every party started so far run until it parks (started, then suspended).

@@ -19,9 +19,6 @@
 
 namespace tide::testing {
 
-/// How a scenario's workers run: as tasks (`co_await`) or as fibres (`tide::await`).
-enum class Style { task, fibre };
-
 /// A started task or fibre, joined and cancelled alike whichever it is.
 using Worker = Party;
 

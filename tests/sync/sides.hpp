@@ -20,6 +20,9 @@
 
 namespace tide::testing {
 
+/// How a scenario's parties run: as tasks (`co_await`) or as fibres (`tide::await`).
+enum class Style { task, fibre };
+
 /// A task or a fibre taking part in a scenario.
 class Party {
  public:

@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 using tide::Task;
 using tide::ThreadQueue;
 using tide::testing::await_in;
-using tide::testing::Party;
+using tide::testing::LoopParty;
 using tide::testing::settle;
 using tide::testing::Style;
 
@@ -79,9 +79,9 @@ std::vector<long> drain_fibre(ThreadQueue<long>& q) {
   }
   return got;
 }
-Party<std::vector<long>> start_drain(Style style, ThreadQueue<long>& q) {
-  if (style == Style::task) return Party<std::vector<long>>(tide::spawn(drain_task(q)));
-  return Party<std::vector<long>>(tide::spawn_fiber([&q] { return drain_fibre(q); }));
+LoopParty<std::vector<long>> start_drain(Style style, ThreadQueue<long>& q) {
+  if (style == Style::task) return LoopParty<std::vector<long>>(tide::spawn(drain_task(q)));
+  return LoopParty<std::vector<long>>(tide::spawn_fiber([&q] { return drain_fibre(q); }));
 }
 
 // A loop-side producer: puts producer `p`'s items.
@@ -89,9 +89,9 @@ Task<void> fill_task(ThreadQueue<long>& q, int p) {
   for (long i = 0; i < kItemsEach; ++i)
     co_await q.put(item(p, i));
 }
-Party<void> start_fill(Style style, ThreadQueue<long>& q, int p) {
-  if (style == Style::task) return Party<void>(tide::spawn(fill_task(q, p)));
-  return Party<void>(tide::spawn_fiber([&q, p] {
+LoopParty<void> start_fill(Style style, ThreadQueue<long>& q, int p) {
+  if (style == Style::task) return LoopParty<void>(tide::spawn(fill_task(q, p)));
+  return LoopParty<void>(tide::spawn_fiber([&q, p] {
     for (long i = 0; i < kItemsEach; ++i)
       tide::await(q.put(item(p, i)));
   }));
@@ -105,7 +105,7 @@ TEST_P(ThreadQueueFrom, ThreadsFeedLoopWaitersEveryItemExactlyOnce) {
   const Style style = GetParam();
   tide::testing::run_clean([style]() -> Task<void> {
     ThreadQueue<long> q(kBound);
-    std::vector<Party<std::vector<long>>> consumers;
+    std::vector<LoopParty<std::vector<long>>> consumers;
     for (int c = 0; c < kThreads; ++c)
       consumers.push_back(start_drain(style, q));
     // The producers block while the queue is full: only a thread may wait for them.
@@ -149,7 +149,7 @@ TEST_P(ThreadQueueFrom, LoopWaitersFeedThreadsEveryItemExactlyOnce) {
         } catch (const tide::QueueClosed&) {
         }
       });
-    std::vector<Party<void>> producers;
+    std::vector<LoopParty<void>> producers;
     for (int p = 0; p < kThreads; ++p)
       producers.push_back(start_fill(style, q, p));
     for (auto& p : producers)
@@ -402,7 +402,7 @@ TEST_P(ThreadQueueFrom, AWokenGetterDestroyedWithItsLoopPassesItsItemOn) {
   ThreadQueue<int> q;
   {
     tide::Loop loop;
-    std::optional<Party<int>> getter;
+    std::optional<LoopParty<int>> getter;
     loop.run_until_complete([&]() -> Task<void> {
       getter.emplace(await_in(style, [&] { return q.get(); }));
       co_await settle();

@@ -35,3 +35,5 @@
 #include <tide/sync/queue.hpp>
 #include <tide/sync/recursive_mutex.hpp>
 #include <tide/sync/semaphore.hpp>
+#include <tide/sync/thread_event.hpp>
+#include <tide/sync/thread_queue.hpp>
