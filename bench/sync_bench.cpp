@@ -26,6 +26,7 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 #include <tide/sync/event.hpp>
+#include <tide/sync/semaphore.hpp>
 
 namespace asio = boost::asio;
 namespace fibers = boost::fibers;
@@ -302,6 +303,63 @@ void BM_LockHandoff_boost(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 
+// ---- Semaphore: no anchor (Boost.Fiber and Asio have none) ---------------------------------
+// Uncontended: acquire and release a free permit. Hand-off: one permit between two, as the
+// mutex hand-off above (release hands the permit to the waiter; two hand-offs an iteration).
+
+tide::Task<void> semaphore_uncontended(benchmark::State& state) {
+  tide::Semaphore s(1);
+  for (auto _ : state) {
+    co_await s.acquire();
+    s.release();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_SemaphoreUncontended_tide(benchmark::State& state) {
+  tide::run(semaphore_uncontended(state));
+}
+
+void BM_SemaphoreUncontendedFiber_tide(benchmark::State& state) {
+  tide::Loop loop;
+  tide::Semaphore s(1);
+  tide::spawn_fiber(loop, [&] {
+    for (auto _ : state) {
+      tide::await(s.acquire());
+      s.release();
+    }
+  }).join();
+  state.SetItemsProcessed(state.iterations());
+}
+
+tide::Task<void> semaphore_other_task(tide::Semaphore& s, const bool& stop) {
+  while (true) {
+    co_await s.acquire();
+    s.release();
+    if (stop) co_return;
+  }
+}
+
+tide::Task<void> semaphore_handoff(benchmark::State& state) {
+  tide::Semaphore s(1);
+  bool stop = false;
+  co_await s.acquire();
+  auto other = tide::spawn(semaphore_other_task(s, stop));
+  co_await tide::yield_now();  // the other task now waits for the permit
+  for (auto _ : state) {
+    s.release();
+    co_await s.acquire();
+  }
+  stop = true;
+  s.release();
+  co_await other;
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+void BM_SemaphoreHandoff_tide(benchmark::State& state) {
+  tide::run(semaphore_handoff(state));
+}
+
 }  // namespace
 
 BENCHMARK(BM_LockUncontended_boost);
@@ -314,6 +372,9 @@ BENCHMARK(BM_QueueBounded_boost)->Name("BM_QueueBoundedFiber_boost");
 BENCHMARK(BM_QueueUnbounded_boost);
 BENCHMARK(BM_QueueUnbounded_asio);
 BENCHMARK(BM_QueueUnbounded_boost)->Name("BM_QueueUnboundedFiber_boost");
+BENCHMARK(BM_SemaphoreUncontended_tide);
+BENCHMARK(BM_SemaphoreUncontendedFiber_tide);
+BENCHMARK(BM_SemaphoreHandoff_tide);
 BENCHMARK(BM_EventWakeAll_tide);
 BENCHMARK(boost_event_wake)->Name("BM_EventWakeAll_boost");
 BENCHMARK(BM_EventWakeAllFiber_tide);
