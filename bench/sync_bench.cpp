@@ -26,6 +26,7 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 #include <tide/sync/event.hpp>
+#include <tide/sync/mutex.hpp>
 #include <tide/sync/semaphore.hpp>
 
 namespace asio = boost::asio;
@@ -303,6 +304,123 @@ void BM_LockHandoff_boost(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 
+tide::Task<void> lock_uncontended(benchmark::State& state) {
+  tide::Mutex m;
+  for (auto _ : state) {
+    co_await m.lock();
+    m.unlock();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_LockUncontended_tide(benchmark::State& state) {
+  tide::run(lock_uncontended(state));
+}
+
+void BM_LockUncontendedFiber_tide(benchmark::State& state) {
+  tide::Loop loop;
+  tide::Mutex m;
+  tide::spawn_fiber(loop, [&] {
+    for (auto _ : state) {
+      tide::await(m.lock());
+      m.unlock();
+    }
+  }).join();
+  state.SetItemsProcessed(state.iterations());
+}
+
+// tide's unlock hands the lock to the waiter, so a holder that unlocks and locks again waits
+// behind it: the timed side holds the lock and, each iteration, unlocks (hand-off to the
+// other) and locks (the other hands it back after its own lock and unlock). Two hand-offs an
+// iteration, no yield.
+tide::Task<void> lock_other_task(tide::Mutex& m, const bool& stop) {
+  while (true) {
+    co_await m.lock();
+    m.unlock();
+    if (stop) co_return;
+  }
+}
+
+tide::Task<void> lock_handoff(benchmark::State& state) {
+  tide::Mutex m;
+  bool stop = false;
+  co_await m.lock();
+  auto other = tide::spawn(lock_other_task(m, stop));
+  co_await tide::yield_now();  // the other task now waits for the lock
+  for (auto _ : state) {
+    m.unlock();
+    co_await m.lock();
+  }
+  stop = true;
+  m.unlock();
+  co_await other;
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+void BM_LockHandoff_tide(benchmark::State& state) {
+  tide::run(lock_handoff(state));
+}
+
+void BM_LockHandoffFiber_tide(benchmark::State& state) {
+  tide::Loop loop;
+  tide::Mutex m;
+  bool stop = false;
+  auto timed = tide::spawn_fiber(loop, [&] {
+    tide::await(m.lock());
+    auto other = tide::spawn_fiber([&] {
+      while (true) {
+        tide::await(m.lock());
+        m.unlock();
+        if (stop) return;
+      }
+    });
+    tide::yield_now();
+    for (auto _ : state) {
+      m.unlock();
+      tide::await(m.lock());
+    }
+    stop = true;
+    m.unlock();
+    other.join();
+  });
+  timed.join();
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+// The Boost.Fiber pattern below run by tide tasks: the same code on both sides, although tide
+// would hand the lock over without the yields.
+tide::Task<void> lock_yield_side(tide::Mutex& m, long& handoffs, const bool& stop) {
+  while (!stop) {
+    co_await m.lock();
+    ++handoffs;
+    co_await tide::yield_now();
+    m.unlock();
+    co_await tide::yield_now();
+  }
+}
+
+tide::Task<void> lock_handoff_yield(benchmark::State& state) {
+  tide::Mutex m;
+  bool stop = false;
+  long handoffs = 0;
+  auto other = tide::spawn(lock_yield_side(m, handoffs, stop));
+  for (auto _ : state) {
+    co_await m.lock();
+    ++handoffs;
+    co_await tide::yield_now();
+    m.unlock();
+    co_await tide::yield_now();
+  }
+  stop = true;
+  co_await other;
+  benchmark::DoNotOptimize(handoffs);
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+
+void BM_LockHandoffYield_tide(benchmark::State& state) {
+  tide::run(lock_handoff_yield(state));
+}
+
 // ---- Semaphore: no anchor (Boost.Fiber and Asio have none) ---------------------------------
 // Uncontended: acquire and release a free permit. Hand-off: one permit between two, as the
 // mutex hand-off above (release hands the permit to the waiter; two hand-offs an iteration).
@@ -362,10 +480,16 @@ void BM_SemaphoreHandoff_tide(benchmark::State& state) {
 
 }  // namespace
 
+BENCHMARK(BM_LockUncontended_tide);
 BENCHMARK(BM_LockUncontended_boost);
+BENCHMARK(BM_LockUncontendedFiber_tide);
 BENCHMARK(BM_LockUncontended_boost)->Name("BM_LockUncontendedFiber_boost");
+BENCHMARK(BM_LockHandoff_tide);
 BENCHMARK(BM_LockHandoff_boost);
+BENCHMARK(BM_LockHandoffFiber_tide);
 BENCHMARK(BM_LockHandoff_boost)->Name("BM_LockHandoffFiber_boost");
+BENCHMARK(BM_LockHandoffYield_tide);
+BENCHMARK(BM_LockHandoff_boost)->Name("BM_LockHandoffYield_boost");
 BENCHMARK(BM_QueueBounded_boost);
 BENCHMARK(BM_QueueBounded_asio);
 BENCHMARK(BM_QueueBounded_boost)->Name("BM_QueueBoundedFiber_boost");
