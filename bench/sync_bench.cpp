@@ -27,6 +27,7 @@
 #include <tide/core/task.hpp>
 #include <tide/sync/event.hpp>
 #include <tide/sync/mutex.hpp>
+#include <tide/sync/queue.hpp>
 #include <tide/sync/semaphore.hpp>
 
 namespace asio = boost::asio;
@@ -175,6 +176,78 @@ void boost_event_wake(benchmark::State& state) {
 constexpr int queue_batch = 10'000;
 constexpr int queue_bound = 63;
 constexpr int queue_room = 16'384;
+
+tide::Task<void> queue_consumer(tide::Queue<int>& q, long& got, long& sum) {
+  while (true) {
+    int v = co_await q.get();
+    if (v < 0) co_return;
+    sum += v;
+    ++got;
+  }
+}
+
+tide::Task<void> queue_tasks(benchmark::State& state, std::size_t maxsize) {
+  tide::Queue<int> q(maxsize);
+  long got = 0;
+  long sum = 0;
+  auto consumer = tide::spawn(queue_consumer(q, got, sum));
+  long target = 0;
+  for (auto _ : state) {
+    target += queue_batch;
+    for (int i = 0; i < queue_batch; ++i)
+      co_await q.put(i);
+    while (got < target)
+      co_await tide::yield_now();
+  }
+  co_await q.put(-1);
+  co_await consumer;
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * queue_batch);
+}
+
+void BM_QueueBounded_tide(benchmark::State& state) {
+  tide::run(queue_tasks(state, queue_bound));
+}
+void BM_QueueUnbounded_tide(benchmark::State& state) {
+  tide::run(queue_tasks(state, 0));
+}
+
+void queue_fibres(benchmark::State& state, std::size_t maxsize) {
+  tide::Loop loop;
+  tide::Queue<int> q(maxsize);
+  long got = 0;
+  long sum = 0;
+  auto consumer = tide::spawn_fiber(loop, [&] {
+    while (true) {
+      int v = tide::await(q.get());
+      if (v < 0) return;
+      sum += v;
+      ++got;
+    }
+  });
+  auto producer = tide::spawn_fiber(loop, [&] {
+    long target = 0;
+    for (auto _ : state) {
+      target += queue_batch;
+      for (int i = 0; i < queue_batch; ++i)
+        tide::await(q.put(i));
+      while (got < target)
+        tide::yield_now();
+    }
+    tide::await(q.put(-1));
+  });
+  producer.join();
+  consumer.join();
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * queue_batch);
+}
+
+void BM_QueueBoundedFiber_tide(benchmark::State& state) {
+  queue_fibres(state, queue_bound);
+}
+void BM_QueueUnboundedFiber_tide(benchmark::State& state) {
+  queue_fibres(state, 0);
+}
 
 void boost_channel(benchmark::State& state, std::size_t capacity) {
   fibers::buffered_channel<int> channel(capacity);
@@ -490,11 +563,15 @@ BENCHMARK(BM_LockHandoffFiber_tide);
 BENCHMARK(BM_LockHandoff_boost)->Name("BM_LockHandoffFiber_boost");
 BENCHMARK(BM_LockHandoffYield_tide);
 BENCHMARK(BM_LockHandoff_boost)->Name("BM_LockHandoffYield_boost");
+BENCHMARK(BM_QueueBounded_tide);
 BENCHMARK(BM_QueueBounded_boost);
 BENCHMARK(BM_QueueBounded_asio);
+BENCHMARK(BM_QueueBoundedFiber_tide);
 BENCHMARK(BM_QueueBounded_boost)->Name("BM_QueueBoundedFiber_boost");
+BENCHMARK(BM_QueueUnbounded_tide);
 BENCHMARK(BM_QueueUnbounded_boost);
 BENCHMARK(BM_QueueUnbounded_asio);
+BENCHMARK(BM_QueueUnboundedFiber_tide);
 BENCHMARK(BM_QueueUnbounded_boost)->Name("BM_QueueUnboundedFiber_boost");
 BENCHMARK(BM_SemaphoreUncontended_tide);
 BENCHMARK(BM_SemaphoreUncontendedFiber_tide);
