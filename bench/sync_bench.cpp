@@ -460,8 +460,8 @@ void BM_LockHandoffFiber_tide(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2);
 }
 
-// The Boost.Fiber pattern below run by tide tasks: the same code on both sides, although tide
-// would hand the lock over without the yields.
+// The Boost.Fiber pattern above (BM_LockHandoff_boost) run by tide tasks: the same code on both
+// sides, although tide would hand the lock over without the yields.
 tide::Task<void> lock_yield_side(tide::Mutex& m, long& handoffs, const bool& stop) {
   while (!stop) {
     co_await m.lock();
