@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -163,6 +165,21 @@ void a_timed_out_getter_takes_nothing() {
     co_await settle();
     EXPECT_TRUE(queue.try_put(10));
     EXPECT_EQ(co_await waits, 10);
+  });
+}
+
+/// A get under tide::timeout handed its item before the deadline, but not resumed before the
+/// deadline passes (the loop is held past it): the item wins, the timeout returns it.
+template <template <class...> class Q, class S>
+void a_get_under_timeout_keeps_an_item_handed_over_before_the_deadline_passed() {
+  run_clean([]() -> Task<void> {
+    Q<int> queue;
+    auto getter = S::start([&] { return tide::timeout(1ms, queue.get()); });
+    co_await settle();
+    EXPECT_TRUE(queue.try_put(7));     // handed over now; the getter resumes at a later turn
+    std::this_thread::sleep_for(2ms);  // holds the loop: the deadline is past when it turns
+    EXPECT_EQ(co_await getter, 7);
+    EXPECT_TRUE(queue.empty());
   });
 }
 
@@ -323,6 +340,16 @@ void misuse_is_a_usage_error_naming_the_queue(const char* type) {
     EXPECT_TRUE(queue.try_put(1));
     queue.task_done();
     EXPECT_THROW(queue.task_done(), tide::UsageError);
+    // A queue belongs to its loop's thread.
+    std::thread([&queue, type] {
+      try {
+        (void)queue.try_put(2);
+        ADD_FAILURE() << "try_put() from another thread did not throw";
+      } catch (const tide::UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find(type), std::string::npos) << e.what();
+      }
+    }).join();
+    EXPECT_EQ(queue.size(), 1u);  // only the first item
     co_return;
   });
 }
@@ -574,6 +601,10 @@ void no_item_is_lost_while_consumers_are_cancelled_and_gets_time_out() {
   }                                                                                                \
   TYPED_TEST(Suite, ATimedOutGetterTakesNothing) {                                                 \
     tide::testing::queue_checks::a_timed_out_getter_takes_nothing<Q, TypeParam>();                 \
+  }                                                                                                \
+  TYPED_TEST(Suite, AGetUnderTimeoutKeepsAnItemHandedOverBeforeTheDeadlinePassed) {                \
+    tide::testing::queue_checks::                                                                  \
+        a_get_under_timeout_keeps_an_item_handed_over_before_the_deadline_passed<Q, TypeParam>();  \
   }                                                                                                \
   TYPED_TEST(Suite, ACancelledPutterLeavesItsItemOut) {                                            \
     tide::testing::queue_checks::a_cancelled_putter_leaves_its_item_out<Q, TypeParam>();           \

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "queue_checks.hpp"
@@ -46,30 +47,65 @@ TYPED_TEST(Queue, AnItemHandedToAGetterThatDiesGoesBackToTheFront) {
                                                                                          {1, 2, 3});
 }
 
-// The item a dying getter gives back goes straight to the next getter waiting (here on a
-// second loop of the same thread, which outlives the first).
-TYPED_TEST(Queue, AnItemHandedToAGetterThatDiesGoesToTheNextWaitingGetter) {
-  tide::Queue<int> queue;
-  auto get = [&queue] { return queue.get(); };
-  using Handle = decltype(TypeParam::start(get));
-  std::optional<Handle> second;
-  tide::Loop survivor;
+// Runs `make_first()` as a party on a loop that is then destroyed, and `make_second()` and
+// `make_third()` as parties on a loop that outlives it (one thread may own several loops).
+// `between()` runs once the three wait, before the first loop goes; returns the survivors.
+template <class S, class Make>
+auto with_a_party_that_dies(Make make, auto between, tide::Loop& survivor) {
+  using Handle = decltype(S::start(make));
+  std::pair<std::optional<Handle>, std::optional<Handle>> rest;
   {
     tide::Loop doomed;
-    doomed.run_until_complete([](decltype(get) g) -> Task<void> {
-      TypeParam::start(g).detach();
+    doomed.run_until_complete([](Make m) -> Task<void> {
+      S::start(m).detach();
       co_await settle();
-    }(get));
-    survivor.run_until_complete([](decltype(get) g, std::optional<Handle>& out) -> Task<void> {
-      out.emplace(TypeParam::start(g));
+    }(make));
+    survivor.run_until_complete([](Make m, auto& out) -> Task<void> {
+      out.first.emplace(S::start(m));
+      out.second.emplace(S::start(m));
       co_await settle();
-    }(get, second));
-    EXPECT_TRUE(queue.try_put(1));  // handed to the first getter, which never resumes
-  }
+    }(make, rest));
+    between();
+  }  // the first party dies with its loop, woken but never resumed
+  return rest;
+}
+
+// The item a dying getter gives back goes straight to the next getter waiting; the one after
+// it goes on waiting.
+TYPED_TEST(Queue, AnItemHandedToAGetterThatDiesGoesToTheNextWaitingGetter) {
+  tide::Queue<int> queue;
+  tide::Loop survivor;
+  auto [second, third] = with_a_party_that_dies<TypeParam>(
+      [&queue] { return queue.get(); }, [&] { EXPECT_TRUE(queue.try_put(1)); }, survivor);
   EXPECT_TRUE(queue.empty());  // already handed on
-  EXPECT_EQ(
-      survivor.run_until_complete([](Handle& h) -> Task<int> { co_return co_await h; }(*second)),
-      1);
+  survivor.run_until_complete([](auto& b, auto& c, tide::Queue<int>& q) -> Task<void> {
+    EXPECT_EQ(co_await *b, 1);
+    co_await settle();
+    EXPECT_FALSE(c->done());  // not woken in passing
+    EXPECT_TRUE(q.try_put(2));
+    EXPECT_EQ(co_await *c, 2);
+  }(second, third, queue));
+}
+
+// A putter whose item went in and that dies before it resumes leaves the item in, and the
+// next putter waits for the next free place.
+TYPED_TEST(Queue, APutterWhoseItemWentInAndThatDiesLeavesTheNextPutterWaiting) {
+  tide::Queue<int> queue(1);
+  EXPECT_TRUE(queue.try_put(0));
+  tide::Loop survivor;
+  int item = 1;
+  auto [second, third] = with_a_party_that_dies<TypeParam>(
+      [&queue, &item] { return queue.put(item++); }, [&] { EXPECT_EQ(queue.try_get(), 0); },
+      survivor);  // lets the first putter's item in
+  survivor.run_until_complete([](auto& b, auto& c, tide::Queue<int>& q) -> Task<void> {
+    co_await settle();
+    EXPECT_FALSE(b->done());  // not woken in passing
+    EXPECT_EQ(q.try_get(), 1);
+    co_await *b;
+    EXPECT_EQ(q.try_get(), 2);
+    co_await *c;
+    EXPECT_EQ(q.try_get(), 3);
+  }(second, third, queue));
 }
 
 TEST(Queue, MisuseIsAUsageErrorNamingTheQueue) {

@@ -229,7 +229,10 @@ class BasicQueue {
   static bool all_done(const void* self) noexcept {
     return static_cast<const BasicQueue*>(self)->unfinished_ == 0;
   }
-  static void pass_on_item(void* self) noexcept { static_cast<BasicQueue*>(self)->pump(); }
+  // The `unclaimed` hook of all three wait queues: a getter's destructor has already given its
+  // item back and passed it on (give_back), a putter's item is already in, and a join's
+  // wake-up is its own; the queue's default, waking the next waiter, would wake a getter with
+  // no item or a putter whose item was not taken.
   static void keep_nothing(void*) noexcept {}
 
   /// Queues a new item and serves whoever it unblocks.
@@ -245,6 +248,8 @@ class BasicQueue {
     return item;
   }
   /// An item handed to a getter that was destroyed before it resumed: it is the next one out.
+  /// If puts filled the queue meanwhile it is one over `maxsize` until gets bring it down
+  /// (`full()` holds, so putters wait); dropping the item instead would lose it.
   void give_back(T&& item) noexcept {
     storage_.restore(std::move(item));  // a failed allocation here terminates: no way to report
     pump();
@@ -262,9 +267,9 @@ class BasicQueue {
   std::size_t maxsize_;  // 0: unbounded
   // Items put and not yet marked done: stored ones, handed-over ones, ones being processed.
   std::size_t unfinished_ = 0;
-  WaitQueue getters_{{this, nullptr, &pass_on_item}};  // unclaimed: its item was given back
-  WaitQueue putters_{{this, nullptr, &keep_nothing}};  // unclaimed: its item is already in
-  WaitQueue joiners_{{this, nullptr, &keep_nothing}};  // a join's wake-up is no one else's
+  WaitQueue getters_{{this, nullptr, &keep_nothing}};  // wait while nothing is stored
+  WaitQueue putters_{{this, nullptr, &keep_nothing}};  // wait while the queue is full
+  WaitQueue joiners_{{this, nullptr, &keep_nothing}};  // wait while unfinished_ > 0
   ThreadBound thread_;
   bool closed_ = false;
 };
@@ -280,7 +285,7 @@ class [[nodiscard]] BasicQueue<T, Storage>::GetAwaiter : public WaitQueue::Await
   GetAwaiter(GetAwaiter&& other) noexcept : Awaiter(std::move(other)), queue_(other.queue_) {}
   ~GetAwaiter() {
     // Handed an item and destroyed before it resumed (its task or fibre went first): the item
-    // goes back, and the base class's `unclaimed` hook passes it to the next getter.
+    // goes back and on to the next getter waiting, if any.
     if (slot_) queue_->give_back(std::move(*std::exchange(slot_, std::nullopt)));
   }
 
