@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <tide/core/await.hpp>
@@ -65,7 +66,7 @@ void buy_fibre(Sale& sale) {
 }
 
 // Ten buyers for three tickets, as `style` says for each buyer in turn.
-Task<void> ticket_sale(const std::vector<Style>& styles) {
+Task<void> ticket_sale(std::vector<Style> styles) {
   Sale sale;
   std::vector<Worker> buyers;
   for (std::size_t i = 0; i < 10; ++i)
@@ -444,6 +445,9 @@ TIDE_TEST_BOTH_STYLES(Mutex, LockForTimingOutLeavesTheLockToTheNextWaiter, lock_
 
 // ---- tide::timeout: a lock handed over in the deadline's tick is kept ---------------------
 
+// Long enough that a slow turn (sanitizers, a loaded machine) cannot pass it by accident.
+constexpr auto kLimit = 50ms;
+
 struct Deadline {
   Mutex mutex;
   tide::Loop::Clock::time_point started{};
@@ -453,10 +457,10 @@ struct Deadline {
 };
 
 Task<void> lock_within_task(Deadline& d) {
-  d.started = tide::Loop::current().now();  // the deadline is 5 ms after this
+  d.started = tide::Loop::current().now();  // the deadline is kLimit after this
   d.arrived = true;
   try {
-    co_await tide::timeout(5ms, d.mutex.lock());
+    co_await tide::timeout(kLimit, d.mutex.lock());
     d.got = true;
   } catch (const tide::TimeoutError&) {
     d.timed_out = true;
@@ -467,7 +471,7 @@ void lock_within_fibre(Deadline& d) {
   d.started = tide::Loop::current().now();
   d.arrived = true;
   try {
-    tide::await(tide::timeout(5ms, d.mutex.lock()));
+    tide::await(tide::timeout(kLimit, d.mutex.lock()));
     d.got = true;
   } catch (const tide::TimeoutError&) {
     d.timed_out = true;
@@ -481,7 +485,9 @@ Task<void> handed_in_the_deadline_tick(Style style) {
       style, [&] { return lock_within_task(d); }, [&] { lock_within_fibre(d); });
   co_await turns_until([&] { return d.arrived; });
   co_await tide::testing::settle();  // its timeout's child task is parked in the queue
-  while (tide::Loop::Clock::now() <= d.started + 5ms) {
+  EXPECT_LT(tide::Loop::Clock::now(), d.started + kLimit)
+      << "the loop came too late: the deadline passed before the lock could be handed over";
+  while (tide::Loop::Clock::now() <= d.started + kLimit) {
     // busy: the deadline is due before the loop gets control back
   }
   d.mutex.unlock();  // handed to the child; the deadline fires at the next timer phase
@@ -595,6 +601,17 @@ TEST(Mutex, ALockHandedToATaskDestroyedBeforeItResumedIsPassedOn) {
 }
 TEST(Mutex, ALockHandedToAFibreDestroyedBeforeItResumedIsPassedOn) {
   waiter_destroyed_unresumed(Style::fibre);
+}
+
+TEST(Mutex, UsingItFromAnotherThreadIsAUsageError) {
+  Mutex mutex;
+  ASSERT_TRUE(mutex.try_lock());  // binds it to this thread
+  std::thread([&] {
+    EXPECT_THROW(mutex.unlock(), tide::UsageError);
+    EXPECT_THROW((void)mutex.try_lock(), tide::UsageError);
+    EXPECT_THROW((void)mutex.lock(), tide::UsageError);
+  }).join();
+  mutex.unlock();
 }
 
 }  // namespace

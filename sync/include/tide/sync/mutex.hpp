@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/detail/thread_bound.hpp>

@@ -1,0 +1,55 @@
+#include <tide/sync/recursive_mutex.hpp>
+
+#include <string>
+
+#include <tide/core/detail/fiber_job.hpp>
+#include <tide/core/errors.hpp>
+
+namespace tide {
+
+RecursiveMutex::RecursiveMutex() noexcept : waiters_({this, nullptr, &pass_on}) {}
+
+RecursiveMutex::LockAwaiter RecursiveMutex::lock() {
+  thread_.check("tide::RecursiveMutex", this);
+  return LockAwaiter(*this, std::nullopt);
+}
+
+RecursiveMutex::LockForAwaiter RecursiveMutex::lock_for_ns(std::chrono::nanoseconds timeout) {
+  thread_.check("tide::RecursiveMutex", this);
+  return LockForAwaiter(*this, timeout);
+}
+
+void RecursiveMutex::unlock() {
+  thread_.check("tide::RecursiveMutex", this);
+  if (owner_ == nullptr) throw UsageError("tide::RecursiveMutex::unlock(): it is not locked");
+  if (detail::FiberJob* fibre = detail::FiberJob::running(); fibre != nullptr && fibre != owner_)
+    throw UsageError("tide::RecursiveMutex::unlock(): called from " + fibre->describe() + ", but " +
+                     owner_->describe() + " holds it");
+  if (--depth_ == 0) release();
+}
+
+bool RecursiveMutex::enter(detail::Job& job) noexcept {
+  if (owner_ != nullptr && owner_ != &job) return false;
+  owner_ = &job;
+  ++depth_;
+  return true;
+}
+
+void RecursiveMutex::release() noexcept {
+  // Every waiter is a LockAwaiter, parked with its job: that job holds it from here on.
+  if (detail::WaitNode* next = waiters_.front()) {
+    owner_ = static_cast<LockAwaiter*>(next)->waiting_job();
+    depth_ = 1;
+    waiters_.wake_one();
+  } else {
+    owner_ = nullptr;
+    depth_ = 0;
+  }
+}
+
+void RecursiveMutex::pass_on(void* self) noexcept {
+  // Handed to a waiter destroyed before it resumed: its job never used it; the next gets it.
+  static_cast<RecursiveMutex*>(self)->release();
+}
+
+}  // namespace tide
