@@ -22,7 +22,7 @@ namespace tide {
 /// with `tide::ThreadEvent`).
 class Event {
  public:
-  Event() noexcept = default;
+  Event() noexcept : waiters_(detail::WaitQueue::Hooks{this, nullptr, &Event::unclaimed}) {}
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   /// No task or fibre may still wait on it.
@@ -57,6 +57,10 @@ class Event {
 
  private:
   static bool flag_set(const void* self) noexcept { return static_cast<const Event*>(self)->set_; }
+  // Every waiter `set` wakes gets a wake-up of its own, so one destroyed before it resumes has
+  // nothing to pass on. (Without this hook the queue would wake the next waiter, which may
+  // have started waiting after a `clear`.)
+  static void unclaimed(void*) noexcept {}
   WaitForAwaiter wait_for_ns(std::chrono::nanoseconds timeout);
 
   detail::WaitQueue waiters_;

@@ -1,19 +1,15 @@
 #pragma once
 
 #include <chrono>
-#include <coroutine>
 #include <cstddef>
 #include <optional>
 #include <utility>
 
-#include <tide/core/detail/promise.hpp>
 #include <tide/core/detail/thread_bound.hpp>
 #include <tide/core/detail/wait_queue.hpp>
 #include <tide/core/sleep.hpp>
 
 namespace tide {
-
-class SemaphoreGuard;
 
 namespace detail {
 
@@ -38,7 +34,6 @@ class Permits {
 
   [[nodiscard]] std::size_t free() const noexcept { return free_; }
   [[nodiscard]] std::size_t waiting() const noexcept { return waiters_.size(); }
-  [[nodiscard]] const char* type() const noexcept { return type_; }
   [[nodiscard]] WaitQueue& queue() noexcept { return waiters_; }
 
  private:

@@ -174,6 +174,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
     if (until_ && *until_ <= j.loop->now()) {  // no time left: do not wait at all
       result_ = WaitResult::timed_out;
       cancelled_ = j.cancel_pending;
+      job = &j;  // await_resume raises a pending cancellation through it
       return false;
     }
     const bool parked = park_and_arm(j, h, [&] {
