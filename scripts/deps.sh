@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   liburing-dev
   libboost1.81-dev libboost-context1.81-dev
+  libboost-fiber1.81-dev  # the anchor of the sync benchmarks (bench/sync_bench.cpp)
   libcereal-dev libuv1-dev
   python3-gevent  # the anchor of the fibre benchmarks (bench/fibres_vs_gevent.py)
   strace valgrind

@@ -257,7 +257,11 @@ class BasicQueue {
   /// Hands stored items to waiting getters and moves waiting putters' items into free places,
   /// until neither can go on. Runs after every change, so getters wait only while nothing is
   /// stored and putters only while the queue is full.
-  void pump() noexcept;
+  void pump() noexcept {
+    // Inline so that the common case, nobody waiting, costs two tests and no call.
+    if (!getters_.empty() || !putters_.empty()) serve_waiters();
+  }
+  void serve_waiters() noexcept;
 
   Storage storage_;
   std::size_t maxsize_;  // 0: unbounded
@@ -386,7 +390,7 @@ class [[nodiscard]] BasicQueue<T, Storage>::JoinAwaiter : public WaitQueue::Awai
 };
 
 template <class T, class Storage>
-void BasicQueue<T, Storage>::pump() noexcept {
+void BasicQueue<T, Storage>::serve_waiters() noexcept {
   for (;;) {
     if (!empty() && !getters_.empty()) {
       auto& getter = static_cast<GetAwaiter&>(*getters_.front());
