@@ -140,14 +140,8 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   Awaiter(Awaiter&& other) noexcept
       : Awaiter(*other.queue_, other.ready_, other.context_, other.until_, other.timeout_) {}
   ~Awaiter() {
-    if (TimerNode::armed()) job->loop->remove_timer(*this);
-    if (queue_ == nullptr) return;
-    if (IntrusiveList<WaitNode, &WaitNode::hook>::linked(*this)) {
-      queue_->remove(*this);  // its task was destroyed while parked
-      queue_->left();
-    } else if (result_ == WaitResult::woken && !resumed_) {
-      queue_->pass_on();  // woken, then destroyed before it could use the wake-up
-    }
+    if (engaged_) [[unlikely]]
+      disengage();  // a wait that never suspended has nothing to undo: the common case inline
   }
 
   bool await_ready() const noexcept { return ready_ != nullptr && ready_(context_); }
@@ -170,6 +164,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   template <TidePromise P, class Then>
   bool suspend(std::coroutine_handle<P> h, Then&& then) {
     Job& j = *h.promise().job;
+    engaged_ = true;
     if (timeout_) until_ = deadline_after(j.loop->now(), *timeout_);
     if (until_ && *until_ <= j.loop->now()) {  // no time left: do not wait at all
       result_ = WaitResult::timed_out;
@@ -200,6 +195,17 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   void leave_queue() noexcept { queue_ = nullptr; }
 
  private:
+  // Out of line: unlinks, disarms and passes on whatever a suspended wait left behind.
+  [[gnu::noinline]] void disengage() noexcept {
+    if (TimerNode::armed()) job->loop->remove_timer(*this);
+    if (queue_ == nullptr) return;
+    if (IntrusiveList<WaitNode, &WaitNode::hook>::linked(*this)) {
+      queue_->remove(*this);  // its task was destroyed while parked
+      queue_->left();
+    } else if (result_ == WaitResult::woken && !resumed_) {
+      queue_->pass_on();  // woken, then destroyed before it could use the wake-up
+    }
+  }
   void disarm() noexcept {
     if (TimerNode::armed()) job->loop->remove_timer(*this);
   }
@@ -233,6 +239,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   WaitResult result_ = WaitResult::ready;
   bool cancelled_ = false;
   bool resumed_ = false;
+  bool engaged_ = false;  // it went through suspend(): there may be something to undo
 };
 
 inline WaitQueue::Awaiter WaitQueue::wait(Ready ready, const void* context) noexcept {
