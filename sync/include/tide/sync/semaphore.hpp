@@ -96,25 +96,13 @@ class SemaphoreGuard {
   detail::Permits* permits_ = nullptr;
 };
 
-/// A counter of permits that tasks and fibres acquire and release, like Python's
-/// `asyncio.Semaphore` / `threading.Semaphore`, on one loop and without threads:
-///
-///     tide::Semaphore slots(5);           // at most five downloads at a time
-///     // a task:  auto slot = co_await slots.scoped_acquire();  ... (released at scope end)
-///     // a fibre: auto slot = tide::await(slots.scoped_acquire());
-///
-/// Waiters get permits in the order they started waiting: `release` hands each permit to the
-/// longest waiting task or fibre before that one resumes, so nobody arriving later (not even
-/// `try_acquire`) can take it first. `release` does not check a bound (BoundedSemaphore does).
-/// Thread safety: one loop; using it from another thread throws UsageError.
-class Semaphore {
- public:
-  explicit Semaphore(std::size_t initial) noexcept : permits_(initial, "tide::Semaphore") {}
-  Semaphore(const Semaphore&) = delete;
-  Semaphore& operator=(const Semaphore&) = delete;
-  /// No task or fibre may still wait on it, and no guard may outlive it.
-  ~Semaphore() = default;
+namespace detail {
 
+/// What Semaphore and BoundedSemaphore share: the permits, the awaiting members and the
+/// counts. Each adds its own `release` (BoundedSemaphore's checks the bound); neither derives
+/// from the other, so a BoundedSemaphore is never released through an unchecked `release`.
+class SemaphoreBase {
+ public:
   /// Awaitable: waits for a permit and takes it (returns at once if one is free).
   /// Cancellation: a waiter cancelled before its turn leaves the queue and takes no permit
   /// (the next waiter gets it); one handed a permit first keeps it, and `Cancelled` comes at
@@ -165,10 +153,6 @@ class Semaphore {
     permits_.check_thread();
     return permits_.try_take();
   }
-  /// Gives `n` permits back, one to each of the longest waiting tasks and fibres (FIFO); the
-  /// rest become free. Throws UsageError if the count would overflow.
-  void release(std::size_t n = 1);
-
   /// Free permits (those no task or fibre holds, and none is about to receive).
   [[nodiscard]] std::size_t value() const {
     permits_.check_thread();
@@ -180,8 +164,37 @@ class Semaphore {
     return permits_.waiting();
   }
 
- private:
+ protected:
+  SemaphoreBase(std::size_t initial, const char* type) noexcept : permits_(initial, type) {}
+  SemaphoreBase(const SemaphoreBase&) = delete;
+  SemaphoreBase& operator=(const SemaphoreBase&) = delete;
+  ~SemaphoreBase() = default;
+
   detail::Permits permits_;
+};
+
+}  // namespace detail
+
+/// A counter of permits that tasks and fibres acquire and release, like Python's
+/// `asyncio.Semaphore` / `threading.Semaphore`, on one loop and without threads:
+///
+///     tide::Semaphore slots(5);           // at most five downloads at a time
+///     // a task:  auto slot = co_await slots.scoped_acquire();  ... (released at scope end)
+///     // a fibre: auto slot = tide::await(slots.scoped_acquire());
+///
+/// Waiters get permits in the order they started waiting: `release` hands each permit to the
+/// longest waiting task or fibre before that one resumes, so nobody arriving later (not even
+/// `try_acquire`) can take it first. `release` does not check a bound (BoundedSemaphore does).
+/// The awaiting members (`acquire`, `acquire_for`, `scoped_acquire`, `try_acquire`, `value`,
+/// `n_waiting`) are in detail::SemaphoreBase.
+/// Thread safety: one loop; using it from another thread throws UsageError.
+class Semaphore : public detail::SemaphoreBase {
+ public:
+  explicit Semaphore(std::size_t initial) noexcept : SemaphoreBase(initial, "tide::Semaphore") {}
+
+  /// Gives `n` permits back, one to each of the longest waiting tasks and fibres (FIFO); the
+  /// rest become free. Throws UsageError if the count would overflow.
+  void release(std::size_t n = 1);
 };
 
 }  // namespace tide
