@@ -95,7 +95,8 @@ struct AltStack {
 
 }  // namespace
 
-[[gnu::tls_model("initial-exec")]] constinit thread_local const StackState* t_running_stack = nullptr;
+[[gnu::tls_model("initial-exec")]] constinit thread_local const StackState* t_running_stack =
+    nullptr;
 
 void prepare_overflow_report() noexcept {
   [[gnu::tls_model("initial-exec")]] thread_local bool prepared = false;
