@@ -238,6 +238,17 @@ TEST_P(ThreadQueueFrom, AGetThatTimesOutTakesNothing) {
   });
 }
 
+TEST(ThreadQueue, ARefusedTryPutLeavesTheItemWithTheCaller) {
+  ThreadQueue<std::unique_ptr<int>> q(1);
+  auto first = std::make_unique<int>(1);
+  auto second = std::make_unique<int>(2);
+  EXPECT_TRUE(q.try_put(std::move(first)));
+  EXPECT_EQ(first, nullptr);
+  EXPECT_FALSE(q.try_put(std::move(second)));  // full
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(*second, 2);
+}
+
 TEST_P(ThreadQueueFrom, APutWaitsForRoomUntilAThreadTakesAnItem) {
   const Style style = GetParam();
   tide::testing::run_clean([style]() -> Task<void> {

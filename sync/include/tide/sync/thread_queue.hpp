@@ -197,14 +197,17 @@ class ThreadQueue {
     return item;
   }
 
-  /// Appends `item` if there is room, never waits; false if full. QueueClosed after close().
-  bool try_put(T item) {
+  /// Appends `item` if there is room, never waits; false if full, and then `item` is left as
+  /// it was (moved from only on success). QueueClosed after close().
+  template <class U = T>
+  bool try_put(U&& item) {
     std::lock_guard lock(mutex_);
-    std::optional<T> slot(std::move(item));
+    if (closed_) throw closed_error("try_put", false);
+    if (!putters_.empty() || !has_room_locked()) return false;
+    std::optional<T> slot(std::forward<U>(item));
     bool closed = false;
-    const bool done = put_now_locked(slot, closed);
-    if (closed) throw closed_error("try_put", false);
-    return done;
+    put_now_locked(slot, closed);  // there is room: it cannot refuse now
+    return true;
   }
 
   /// Items in the queue now. May exceed `maxsize()` by those given back by cancelled gets.
