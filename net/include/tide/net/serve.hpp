@@ -52,7 +52,7 @@ Task<void> run_handler(Handler& handler, Stream& stream, const FiberOptions& fib
 
 template <class Stream, class Handler>
 Task<void> run_connection(Stream stream, Handler& handler, Connections& connections,
-                          SemaphoreGuard slot) {
+                          [[maybe_unused]] SemaphoreGuard slot) {
   connections.prepare(stream);
   std::exception_ptr error;
   try {
