@@ -74,9 +74,10 @@ Task<io::Fd> Listener::accept_fd(const char* type) {
       if (e.code().category() != std::system_category()) throw;
       error = e.code().value();
     }
+    if (!fd_) throw_errno(EBADF, std::string(type) + "::accept: the listener was closed");
     if (concerns_one_connection(error)) continue;
     if (!out_of_resources(error))
-      throw_errno(error, std::string(type) + "::accept on " + local_address().to_string());
+      throw_errno(error, std::string(type) + "::accept on fd " + std::to_string(fd_.get()));
     // Out of descriptors: the listener stays readable, so trying again at once would spin.
     // The connections wait in the backlog; try again after a pause that grows to 100 ms.
     ++pauses_;

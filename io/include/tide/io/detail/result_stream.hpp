@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 
 #include <tide/core/detail/io_op.hpp>
 #include <tide/core/detail/loop_core.hpp>
@@ -124,6 +125,12 @@ class ResultStream::Awaiter : public tide::detail::WaitQueue::Awaiter {
 
  protected:
   [[nodiscard]] ResultStream& stream() const noexcept { return *stream_; }
+  /// Null once the stream was destroyed under the request (which then got EBADF).
+  [[nodiscard]] ResultStream* stream_if_alive() const noexcept { return stream_; }
+  /// "on fd 7", or what happened to the stream, for error messages.
+  [[nodiscard]] std::string where() const {
+    return stream_ ? "on fd " + std::to_string(stream_->fd()) : "(its object was destroyed)";
+  }
 
  private:
   friend class ResultStream;

@@ -1,0 +1,38 @@
+// TcpListener and TcpStream, from tasks and fibres (dual.hpp), on every backend.
+#include <span>
+#include <string>
+
+#include "dual.hpp"
+#include "peers.hpp"
+
+using namespace tide::testing;
+using tide::net::EndOfStream;
+
+namespace in_tasks {
+#include "dual_end.inc"
+#include "dual_task.inc"
+#include "tcp_scenarios.inc"
+}  // namespace in_tasks
+
+namespace in_fibres {
+#include "dual_end.inc"
+#include "dual_fibre.inc"
+#include "tcp_scenarios.inc"
+}  // namespace in_fibres
+
+DUAL_TEST(Tcp, ConnectAcceptAndEcho)
+DUAL_TEST(Tcp, ReadSomeReturnsWhatIsThereAndZeroAtTheEnd)
+DUAL_TEST(Tcp, ReadExactThrowsEndOfStreamWithTheCount)
+DUAL_TEST(Tcp, HalfCloseStillLetsUsWrite)
+DUAL_TEST(Tcp, ReceiveLendsChunksUntilTheEnd)
+DUAL_TEST(Tcp, ConnectToAClosedPortIsRefused)
+DUAL_TEST(Tcp, ResetArrivesAsSystemError)
+DUAL_TEST(Tcp, WritingToAVanishedPeerIsEpipeNotSigpipe)
+DUAL_TEST(Tcp, Ipv6Loopback)
+DUAL_TEST(Tcp, ConnectByNameResolvesLocalhost)
+DUAL_TEST(Tcp, OptionsAreSetAndRead)
+DUAL_TEST(Tcp, OperationsAfterCloseFailWithEbadf)
+DUAL_TEST(Tcp, CloseEndsAPendingReadOnce)
+DUAL_TEST(Tcp, ListenerCloseEndsAPendingAccept)
+DUAL_TEST(Tcp, BindingAPortInUseNamesIt)
+DUAL_TEST(Tcp, ReusePortLetsTwoListenersShareAPort)
