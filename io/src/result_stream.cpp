@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include "io/src/pool_state.hpp"
 
@@ -160,17 +161,30 @@ bool ResultStream::receive_now() {
     return false;
   }
   ++arms_;
-  ssize_t n;
-  do {
-    n = ::recv(op_.fd, at, room, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
+  // The readiness backends do the recv here, and skip it when an EAGAIN since the fd's last
+  // event says it would fail; io_uring's try_now never does it, so once its poll op has said
+  // the fd is readable, the recv is made directly.
+  op_.kind = IoOp::Kind::recv;
+  op_.buffer = at;
+  op_.length = room;
+  op_.flags = 0;
+  long n = -EAGAIN;
+  if (loop_->io_try_now(op_)) {
+    n = op_.result;
+  } else if (readable_) {
+    do {
+      n = ::recv(op_.fd, at, room, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) n = -errno;
+  }
+  readable_ = false;
   if (n > 0) {
     const std::uint32_t offset = pool_->carve(id, static_cast<std::size_t>(n));
     items_.push_back({n, id, true, offset});
     return true;
   }
-  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-    items_.push_back({n == 0 ? 0 : -static_cast<long>(errno), -1});
+  if (n != -EAGAIN && n != -EWOULDBLOCK) {
+    items_.push_back({n, -1});  // the end of the stream, or an error
     return true;
   }
   op_.kind = IoOp::Kind::poll;
@@ -183,7 +197,10 @@ void ResultStream::completed(IoOp& op) noexcept {
   ResultStream& self = *static_cast<Op&>(op).owner;
   // A one-shot recv's readiness wait: the recv itself follows (in pump) if a task still asks.
   if (op.kind == IoOp::Kind::poll) {
-    if (op.result < 0) self.items_.push_back({op.result, -1});
+    if (op.result < 0)
+      self.items_.push_back({op.result, -1});
+    else
+      self.readable_ = true;
   } else {
     self.on_result(op);
   }

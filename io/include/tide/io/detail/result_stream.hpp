@@ -96,6 +96,7 @@ class ResultStream {
   Source source_;
   bool multishot_;
   bool starved_ = false;        // waiting for a pool buffer before it can arm
+  bool readable_ = false;       // one-shot recv: its poll op reported the fd readable
   bool cap_cancelled_ = false;  // a full queue cancelled the multishot op
 };
 
