@@ -155,6 +155,152 @@ void tide_bulk(benchmark::State& state, tide::Backend backend) {
   state.SetBytesProcessed(state.iterations() * chunks * static_cast<long>(bulk_chunk));
 }
 
+// ---- echo through lent buffers: fixed 2 KiB buffers against 64 KiB shared slabs -----------
+// Every socket (pinger and echoer) reads through one io::Receiver from one BufferPool; the
+// echoer sends each chunk back as it arrives. "fixed" is the pool as it was before slabs: on
+// io_uring 4,096 buffers of 2 KiB, one per received chunk (incremental consumption off);
+// "slabs" is at most 256 x 64 KiB, packed. Counters: the pool's touched KiB.
+
+struct EchoSetup {
+  std::size_t message;
+  bool incremental;
+  std::size_t count;
+  std::size_t size;
+};
+constexpr EchoSetup fixed_small{64, false, 4096, 2048};
+constexpr EchoSetup slabs_small{64, true, 256, 64 * 1024};
+constexpr EchoSetup fixed_large{64 * 1024, false, 4096, 2048};
+constexpr EchoSetup slabs_large{64 * 1024, true, 256, 64 * 1024};
+
+void widen_send_buffer(int fd) {
+  int bytes = 1 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
+tide::Task<void> send_whole(int fd, std::span<const std::byte> data) {
+  while (!data.empty())
+    data = data.subspan(co_await tide::io::send(fd, data));
+}
+
+tide::Task<void> lent_echo(int fd, tide::io::BufferPool& pool, std::size_t size, long rounds) {
+  tide::io::Receiver in(fd, pool);
+  for (long i = 0; i < rounds; ++i) {
+    std::size_t got = 0;
+    while (got < size) {
+      tide::io::Chunk c = co_await in.receive();
+      got += c.size();
+      co_await send_whole(fd, c.bytes());
+    }
+  }
+}
+
+tide::Task<void> lent_ping(int fd, tide::io::BufferPool& pool, std::size_t size, long rounds) {
+  tide::io::Receiver in(fd, pool);
+  std::vector<std::byte> out(size, std::byte{1});
+  for (long i = 0; i < rounds; ++i) {
+    co_await send_whole(fd, out);
+    std::size_t got = 0;
+    while (got < size)
+      got += (co_await in.receive()).size();
+  }
+}
+
+tide::Task<void> lent_ping_pong(std::vector<SocketPair>& sockets, tide::io::BufferPool& pool,
+                                std::size_t size, long rounds) {
+  tide::TaskGroup group;
+  for (auto& s : sockets) {
+    group.spawn(lent_echo(s.b.get(), pool, size, rounds));
+    group.spawn(lent_ping(s.a.get(), pool, size, rounds));
+  }
+  co_await group.join();
+}
+
+void tide_lent_echo(benchmark::State& state, tide::Backend backend, int pairs, EchoSetup setup) {
+  const long rounds = setup.message > 1024 ? 20 : (pairs == 1 ? 10'000 : 100);
+  std::vector<SocketPair> sockets(pairs);
+  for (auto& s : sockets) {
+    widen_send_buffer(s.a.get());
+    widen_send_buffer(s.b.get());
+  }
+  tide::Loop::Options options = options_for(backend);
+  options.io_uring_incremental_buffers = setup.incremental;
+  tide::Loop loop(options);
+  tide::io::BufferPool pool(loop, setup.count, setup.size);
+  for (auto _ : state)
+    loop.run_until_complete(lent_ping_pong(sockets, pool, setup.message, rounds));
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+  state.counters["touched_KiB"] = static_cast<double>(pool.touched()) / 1024;
+}
+
+// Raw epoll with the same traffic: level-triggered, one 64 KiB read buffer for every socket,
+// recv then send at once (the send buffers are wide enough never to refuse a message).
+void raw_epoll_echo(benchmark::State& state, int pairs, std::size_t size) {
+  const long rounds = size > 1024 ? 20 : 100;
+  struct Peer {
+    int fd;
+    bool pinger;
+    long left = 0;
+    std::size_t got = 0;
+  };
+  std::vector<SocketPair> sockets(pairs);
+  std::vector<Peer> peers;
+  peers.reserve(2 * static_cast<std::size_t>(pairs));
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  for (auto& s : sockets) {
+    widen_send_buffer(s.a.get());
+    widen_send_buffer(s.b.get());
+    peers.push_back({s.a.get(), true});
+    peers.push_back({s.b.get(), false});
+  }
+  for (auto& p : peers) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &p;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, p.fd, &ev);
+  }
+  std::vector<char> buf(64 * 1024);
+  std::vector<char> out(size, 1);
+  auto send_full = [](int fd, const char* data, std::size_t n) {
+    while (n > 0) {
+      ssize_t r = ::send(fd, data, n, MSG_NOSIGNAL);
+      if (r < 0) std::abort();  // the send buffers hold a whole round's bytes
+      data += r;
+      n -= static_cast<std::size_t>(r);
+    }
+  };
+  for (auto _ : state) {
+    int active = pairs;
+    for (auto& p : peers) {
+      if (!p.pinger) continue;
+      p.left = rounds;
+      p.got = 0;
+      send_full(p.fd, out.data(), size);
+    }
+    std::array<epoll_event, 256> events;
+    while (active > 0) {
+      int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+      for (int i = 0; i < n; ++i) {
+        Peer& p = *static_cast<Peer*>(events[i].data.ptr);
+        ssize_t r = ::recv(p.fd, buf.data(), buf.size(), 0);
+        if (r <= 0) continue;
+        if (!p.pinger) {
+          send_full(p.fd, buf.data(), static_cast<std::size_t>(r));
+          continue;
+        }
+        p.got += static_cast<std::size_t>(r);
+        if (p.got < size) continue;
+        p.got = 0;
+        if (--p.left == 0)
+          --active;
+        else
+          send_full(p.fd, out.data(), size);
+      }
+    }
+  }
+  ::close(ep);
+  state.SetItemsProcessed(state.iterations() * rounds * pairs);
+}
+
 // ---- raw epoll: level-triggered, one state machine per socket ----------------------------
 
 struct RawPeer {
@@ -587,6 +733,54 @@ BENCHMARK_CAPTURE(tide_bulk, BM_BulkEpoll_tide, tide::Backend::Epoll)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(raw_epoll_bulk_bench)
     ->Name("BM_BulkEpoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Echo through lent buffers (see tide_lent_echo): 64 B at 1,000 pairs, 64 KiB at 50 pairs.
+BENCHMARK_CAPTURE(tide_lent_echo, fixed64, tide::Backend::IoUring, 1000, fixed_small)
+    ->Name("BM_Echo64UringFixed_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, slabs64, tide::Backend::IoUring, 1000, slabs_small)
+    ->Name("BM_Echo64UringSlabs_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, epoll64, tide::Backend::Epoll, 1000, slabs_small)
+    ->Name("BM_Echo64EpollSlabs_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll_echo, raw64, 1000, 64)
+    ->Name("BM_Echo64Epoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, fixed64k, tide::Backend::IoUring, 50, fixed_large)
+    ->Name("BM_Echo64KUringFixed_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, slabs64k, tide::Backend::IoUring, 50, slabs_large)
+    ->Name("BM_Echo64KUringSlabs_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, epoll64k, tide::Backend::Epoll, 50, slabs_large)
+    ->Name("BM_Echo64KEpollSlabs_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(raw_epoll_echo, raw64k, 50, 64 * 1024)
+    ->Name("BM_Echo64KEpoll_raw")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+// The pool's memory with 9,000 pairs (18,000 receivers, the most this machine's fd limit
+// allows) and 64 B messages: the touched_KiB counter.
+BENCHMARK_CAPTURE(tide_lent_echo, slabs9000, tide::Backend::IoUring, 9000, slabs_small)
+    ->Name("BM_Echo64Pairs9000UringSlabs_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, fixed9000, tide::Backend::IoUring, 9000, fixed_small)
+    ->Name("BM_Echo64Pairs9000UringFixed_tide")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(tide_lent_echo, epoll9000, tide::Backend::Epoll, 9000, slabs_small)
+    ->Name("BM_Echo64Pairs9000EpollSlabs_tide")
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

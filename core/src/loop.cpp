@@ -46,10 +46,10 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   detail::ignore_sigpipe();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
-  c.driver = detail::make_driver(
-      backend_from_environment(options.backend),
-      {options.io_uring_sq_entries, options.io_uring_cq_entries, options.io_uring_multishot},
-      c.inbox->wake_fd());
+  c.driver = detail::make_driver(backend_from_environment(options.backend),
+                                 {options.io_uring_sq_entries, options.io_uring_cq_entries,
+                                  options.io_uring_multishot, options.io_uring_incremental_buffers},
+                                 c.inbox->wake_fd());
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);
   c.now_ = Clock::now();

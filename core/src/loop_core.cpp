@@ -32,8 +32,8 @@ void LoopCore::forget_fd(int fd) noexcept {
 IoCaps LoopCore::io_caps() const noexcept {
   return driver->caps();
 }
-std::uint16_t LoopCore::add_buffer_group(std::byte* base, unsigned count, std::size_t size) {
-  return driver->add_buffer_group(base, count, size);
+std::uint16_t LoopCore::add_buffer_group(std::byte* base, unsigned capacity, std::size_t size) {
+  return driver->add_buffer_group(base, capacity, size);
 }
 void LoopCore::recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept {
   driver->recycle_buffer(group, id);

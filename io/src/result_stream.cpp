@@ -1,9 +1,12 @@
 #include <tide/io/detail/result_stream.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 #include "io/src/pool_state.hpp"
 
@@ -22,15 +25,17 @@ ResultStream::ResultStream(tide::detail::LoopCore& loop, int fd, Source source, 
                                         : caps.multishot_recv && pool->kernel_picks();
   op_.fd = fd;
   op_.on_complete = &completed;
+  if (source == Source::recv) op_.on_discard = &discarded;
   op_.owner = this;
   buffer_wait_.owner = this;
   if (pool_) pool_->ref();
 }
 
 ResultStream::~ResultStream() {
-  if (op_.in_flight) loop_->io_abandon(op_);  // the driver closes or recycles what still comes
-  if (oneshot_buffer_ >= 0) pool_->give_back(static_cast<std::uint16_t>(oneshot_buffer_));
+  // Out of the pool's queue first: the chunks given back below wake its waiters.
   if (starved_) pool_->waiting.remove(buffer_wait_);
+  starved_ = false;
+  if (op_.in_flight) loop_->io_abandon(op_);  // what still comes is closed or given back
   for (const Item& item : items_)
     release(item);
   items_.clear();
@@ -45,14 +50,14 @@ ResultStream::~ResultStream() {
 
 void ResultStream::release(const Item& item) noexcept {
   if (!item.owns_resource) return;
-  if (item.buffer >= 0) pool_->give_back(static_cast<std::uint16_t>(item.buffer));
+  if (item.buffer >= 0) pool_->release(static_cast<std::uint16_t>(item.buffer));
   if (source_ == Source::accept && item.result >= 0) ::close(static_cast<int>(item.result));
 }
 
 Chunk ResultStream::chunk(const Item& item) const noexcept {
   if (item.buffer < 0) return {};
   const auto id = static_cast<std::uint16_t>(item.buffer);
-  return Chunk(pool_, pool_->buffer(id), static_cast<std::size_t>(item.result), id);
+  return Chunk(pool_, pool_->slab(id) + item.offset, static_cast<std::size_t>(item.result), id);
 }
 
 // ---- requests -------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ void ResultStream::pump_noexcept() noexcept {
 bool ResultStream::arm() {
   using Kind = IoOp::Kind;
   if (multishot_) {
-    if (source_ == Source::recv && pool_->exhausted()) {
+    if (source_ == Source::recv && !pool_->ring_ready()) {
       starve();
       return false;
     }
@@ -132,59 +137,101 @@ bool ResultStream::arm() {
     loop_->io_submit(op_);
     return false;
   }
-  if (source_ == Source::accept) {
-    op_.kind = Kind::accept;
-    op_.buffer = nullptr;
-    op_.address_length = nullptr;
-  } else {
-    std::uint16_t id;
-    if (!pool_->take(id)) {
-      starve();
-      return false;
-    }
-    oneshot_buffer_ = id;
-    op_.kind = Kind::recv;
-    op_.buffer = pool_->buffer(id);
-    op_.length = pool_->size;
-  }
+  if (source_ == Source::recv) return receive_now();
+  op_.kind = Kind::accept;
+  op_.buffer = nullptr;
+  op_.address_length = nullptr;
   ++arms_;
   if (loop_->io_try_now(op_)) {
-    on_result(op_.result, -1, false);
+    on_result(op_);
     return true;
   }
-  try {
-    loop_->io_submit(op_);
-  } catch (...) {
-    if (oneshot_buffer_ >= 0) pool_->give_back(static_cast<std::uint16_t>(oneshot_buffer_));
-    oneshot_buffer_ = -1;
-    throw;
+  loop_->io_submit(op_);
+  return false;
+}
+
+// One-shot recv: recv(2) into the pool's current slab if data is there (true: a result is
+// queued); else wait for the fd to be readable, holding no slab meanwhile, and try again then.
+bool ResultStream::receive_now() {
+  std::uint16_t id;
+  std::byte* at;
+  std::size_t room;
+  if (!pool_->tail(id, at, room)) {
+    starve();
+    return false;
   }
+  ++arms_;
+  // The readiness backends do the recv here, and skip it when an EAGAIN since the fd's last
+  // event says it would fail; io_uring's try_now never does it, so once its poll op has said
+  // the fd is readable, the recv is made directly.
+  op_.kind = IoOp::Kind::recv;
+  op_.buffer = at;
+  op_.length = room;
+  op_.flags = 0;
+  long n = -EAGAIN;
+  if (loop_->io_try_now(op_)) {
+    n = op_.result;
+  } else if (readable_) {
+    do {
+      n = ::recv(op_.fd, at, room, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) n = -errno;
+  }
+  readable_ = false;
+  if (n > 0) {
+    const std::uint32_t offset = pool_->carve(id, static_cast<std::size_t>(n));
+    items_.push_back({n, id, true, offset});
+    return true;
+  }
+  if (n != -EAGAIN && n != -EWOULDBLOCK) {
+    items_.push_back({n, -1});  // the end of the stream, or an error
+    return true;
+  }
+  op_.kind = IoOp::Kind::poll;
+  op_.poll_events = POLLIN;
+  loop_->io_submit(op_);
   return false;
 }
 
 void ResultStream::completed(IoOp& op) noexcept {
   ResultStream& self = *static_cast<Op&>(op).owner;
-  self.on_result(op.result, op.buffer_id, op.in_flight);
+  // A one-shot recv's readiness wait: the recv itself follows (in pump) if a task still asks.
+  if (op.kind == IoOp::Kind::poll) {
+    if (op.result < 0)
+      self.items_.push_back({op.result, -1});
+    else
+      self.readable_ = true;
+  } else {
+    self.on_result(op);
+  }
   self.pump_noexcept();
 }
 
-void ResultStream::on_result(long result, std::int32_t buffer, bool more) noexcept {
-  if (buffer >= 0) ++pool_->lent;  // the kernel took it from the ring
-  if (oneshot_buffer_ >= 0) {
-    buffer = std::exchange(oneshot_buffer_, -1);
-    if (result <= 0) {  // nothing landed in it
-      pool_->give_back(static_cast<std::uint16_t>(buffer));
-      buffer = -1;
-    }
-  }
+// A completion of the multishot recv while the stream is being destroyed: the bytes it
+// reports are nobody's, so their part of the slab goes back at once.
+void ResultStream::discarded(IoOp& op) noexcept {
+  ResultStream& self = *static_cast<Op&>(op).owner;
+  if (op.buffer_id < 0) return;
+  const auto id = static_cast<std::uint16_t>(op.buffer_id);
+  if (self.pool_->filled(id, op.result, op.buffer_more)) self.pool_->release(id);
+}
+
+void ResultStream::on_result(const IoOp& op) noexcept {
+  const long result = op.result;
+  const bool more = op.in_flight;
+  std::int32_t buffer = -1;
+  if (op.buffer_id >= 0 &&
+      pool_->filled(static_cast<std::uint16_t>(op.buffer_id), result, op.buffer_more))
+    buffer = op.buffer_id;
   if (!more && result == -ECANCELED && cap_cancelled_) {
     // Stopped because the queue was full; re-armed once it drains.
   } else if (!more && result == -ENOBUFS && multishot_) {
-    // The buffer ring ran dry; re-armed once a buffer comes back.
-    if (pool_->exhausted()) starve();
+    // The buffer ring ran dry; re-armed at once if the pool can grow, else once a slab
+    // comes back.
+    if (!pool_->ring_ready()) starve();
   } else {
     const bool owns = buffer >= 0 || (source_ == Source::accept && result >= 0);
-    items_.push_back({result, buffer, owns});
+    items_.push_back({result, buffer, owns, op.buffer_offset});
   }
   if (!more) cap_cancelled_ = false;
   if (more && items_.size() >= max_queued_ && !cap_cancelled_) {

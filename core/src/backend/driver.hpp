@@ -48,15 +48,18 @@ class Driver {
 
   /// What this backend offers beyond one-shot operations (probed from the running kernel).
   [[nodiscard]] virtual IoCaps caps() const noexcept { return {}; }
-  /// Lends the kernel `count` buffers of `size` bytes starting at `base` (buffer i at
-  /// base + i * size) as a provided-buffer group; returns the group's id. A completion of a
-  /// recv_multishot op takes one of them, which stays the caller's until `recycle_buffer`.
-  /// Only when caps().multishot_recv. Throws std::system_error.
-  virtual std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size) {
-    (void)base, (void)count, (void)size;
+  /// Registers a provided-buffer group for up to `capacity` buffers of `size` bytes starting
+  /// at `base` (buffer i at base + i * size) and returns its id. It lends none yet: each
+  /// `recycle_buffer` lends one. A completion of a recv_multishot op reports the buffer it
+  /// filled; without caps().incremental_buffers the buffer is then the caller's until it is
+  /// recycled. With them, completions report pieces of the buffer at the ring's head
+  /// (IoOp::buffer_offset) and the buffer is the caller's after the first completion whose
+  /// IoOp::buffer_more is false. Only when caps().multishot_recv. Throws std::system_error.
+  virtual std::uint16_t add_buffer_group(std::byte* base, unsigned capacity, std::size_t size) {
+    (void)base, (void)capacity, (void)size;
     throw std::logic_error("tide: this backend has no provided buffers");
   }
-  /// Gives buffer `id` of `group` back to the kernel.
+  /// Lends buffer `id` of `group` to the kernel (again), empty.
   virtual void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept {
     (void)group, (void)id;
   }
@@ -79,8 +82,9 @@ class Driver {
 /// Backend settings from Loop::Options.
 struct DriverOptions {
   unsigned io_uring_sq_entries = 256;
-  unsigned io_uring_cq_entries = 0;  // 0: the kernel's default (twice the SQ)
-  bool io_uring_multishot = true;    // offer multishot ops where the kernel has them
+  unsigned io_uring_cq_entries = 0;          // 0: the kernel's default (twice the SQ)
+  bool io_uring_multishot = true;            // offer multishot ops where the kernel has them
+  bool io_uring_incremental_buffers = true;  // register buffer groups with IOU_PBUF_RING_INC
 };
 
 /// Creates the driver for `requested` (Auto: io_uring if usable, else epoll). `wake_fd` is an

@@ -40,7 +40,7 @@ class UringDriver final : public Driver {
   [[nodiscard]] bool can_reap_here() const noexcept override;
   [[nodiscard]] IoCaps caps() const noexcept override { return caps_; }
 
-  std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size) override;
+  std::uint16_t add_buffer_group(std::byte* base, unsigned capacity, std::size_t size) override;
   void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept override;
   void remove_buffer_group(std::uint16_t group) noexcept override;
 
@@ -60,6 +60,11 @@ class UringDriver final : public Driver {
     unsigned entries = 0;
     std::byte* base = nullptr;
     std::size_t size = 0;
+    bool incremental = false;  // registered with IOU_PBUF_RING_INC
+    // Incremental groups: bytes of each buffer the kernel has filled since it was last lent.
+    // The kernel reports only the buffer id; completions on one ring arrive in the order the
+    // kernel consumed the buffer, so this sum is where the next completion's bytes start.
+    std::vector<std::uint32_t> filled;
   };
 
   // uring_setup.cpp
@@ -89,6 +94,13 @@ class UringDriver final : public Driver {
   // uring_buffers.cpp
   /// Tells memcheck that the kernel wrote the bytes a completion reports.
   void mark_received(const IoOp& op) const noexcept;
+  /// Where in its buffer a recv_multishot completion's bytes are (sets buffer_offset and
+  /// buffer_more from the CQE's flags).
+  void locate_received(IoOp& op, unsigned cqe_flags) noexcept;
+  /// Registers `reg`, with IOU_PBUF_RING_INC if `incremental`. Returns 0 or -errno.
+  int register_buffer_ring(io_uring& ring, io_uring_buf_reg& reg, bool incremental) noexcept;
+  /// Whether the kernel accepts incremental buffer rings (registers and drops a small one).
+  bool probe_incremental_buffers(io_uring& ring) noexcept;
 
   io_uring ring_{};
   DriverOptions options_;

@@ -83,6 +83,7 @@ void UringDriver::dispatch(const io_uring_cqe& cqe) noexcept {
                       ? static_cast<std::int32_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT)
                       : -1;
   if (op->result == -ECANCELED && op->fd_closed) op->result = -EBADF;
+  locate_received(*op, cqe.flags);
   mark_received(*op);
   if (cqe.flags & IORING_CQE_F_MORE) {  // one of many: the op stays in flight
     if (op->on_complete)
@@ -98,9 +99,16 @@ void UringDriver::dispatch(const io_uring_cqe& cqe) noexcept {
 
 // A result nobody will receive (its awaiter is being destroyed) must not leak what it holds.
 void UringDriver::discard(IoOp& op) noexcept {
-  if (op.result >= 0 && (op.kind == IoOp::Kind::accept || op.kind == IoOp::Kind::accept_multishot))
-    ::close(static_cast<int>(op.result));
-  if (op.buffer_id >= 0) recycle_buffer(op.buffer_group, static_cast<std::uint16_t>(op.buffer_id));
+  if (op.on_discard) {
+    op.on_discard(op);
+  } else {
+    if (op.result >= 0 &&
+        (op.kind == IoOp::Kind::accept || op.kind == IoOp::Kind::accept_multishot))
+      ::close(static_cast<int>(op.result));
+    // A buffer the kernel still fills (incremental group) is not the caller's to give back.
+    if (op.buffer_id >= 0 && !op.buffer_more)
+      recycle_buffer(op.buffer_group, static_cast<std::uint16_t>(op.buffer_id));
+  }
   op.result = -ECANCELED;
   op.buffer_id = -1;
 }

@@ -132,6 +132,8 @@ void UringDriver::require_opcodes(io_uring& ring) {
   if (probe && options.io_uring_multishot) {
     caps_.multishot_accept = io_uring_opcode_supported(probe.get(), IORING_OP_SOCKET);
     caps_.multishot_recv = io_uring_opcode_supported(probe.get(), IORING_OP_SEND_ZC);
+    caps_.incremental_buffers = caps_.multishot_recv && options.io_uring_incremental_buffers &&
+                                probe_incremental_buffers(ring);
   }
   // Without NODROP a full completion ring loses completions; tide never may.
   if (!(features_ & IORING_FEAT_NODROP)) missing += " FEAT_NODROP";

@@ -62,6 +62,10 @@ class Loop {
     /// io_uring: use multishot accept and multishot recv into provided buffers where the
     /// kernel has them (io::Acceptor, io::Receiver). Off: one operation per item, as on epoll.
     bool io_uring_multishot = true;
+    /// io_uring: let the kernel fill provided buffers incrementally where it can (Linux 6.12),
+    /// so that many small messages pack into one io::BufferPool buffer and a large one
+    /// arrives whole. Off: one buffer per received chunk (for comparison and tests).
+    bool io_uring_incremental_buffers = true;
   };
 
   /// A copyable, thread-safe handle for posting to a loop from other threads. It may outlive

@@ -44,12 +44,20 @@ struct IoOp {
   std::uint32_t poll_events = 0;        // poll: the events waited for
   std::uint16_t buffer_group = 0;       // recv_multishot: the provided-buffer group to fill
   std::int32_t buffer_id = -1;          // recv_multishot: the buffer a completion filled (or -1)
+  std::uint32_t buffer_offset = 0;      // recv_multishot: where in that buffer its bytes start
+  bool buffer_more = false;             // recv_multishot: the kernel goes on filling that buffer
+                                        // (an incremental group): it is not the caller's yet
 
   /// >= 0: bytes transferred, the accepted fd, 0 for connect, revents for poll.
   /// < 0: -errno (-ECANCELED when cancelled before it could complete).
   long result = 0;
 
   void (*on_complete)(IoOp&) noexcept = nullptr;
+  /// Optional: while the op is being abandoned (`on_complete` no longer runs, the op's memory
+  /// is still valid), called for each completion that still arrives, instead of the driver
+  /// closing the accepted fd or giving the buffer back itself. For owners that keep their own
+  /// count of what a buffer holds (several completions share one in an incremental group).
+  void (*on_discard)(IoOp&) noexcept = nullptr;
 
   // ---- driver-private state (valid only while submitted) ---------------------------------
   ListHook<IoOp> hook;          // in the driver's list of ops on `fd`
@@ -68,6 +76,10 @@ struct IoOp {
 struct IoCaps {
   bool multishot_accept = false;  // IoOp::Kind::accept_multishot
   bool multishot_recv = false;    // IoOp::Kind::recv_multishot and provided-buffer groups
+  /// Provided-buffer groups are consumed incrementally (IOU_PBUF_RING_INC, Linux 6.12): a
+  /// completion takes only the bytes it received from the buffer at the ring's head, so many
+  /// small receives pack into one buffer (see IoOp::buffer_offset, IoOp::buffer_more).
+  bool incremental_buffers = false;
 };
 
 }  // namespace tide::detail

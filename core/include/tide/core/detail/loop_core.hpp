@@ -84,9 +84,10 @@ class LoopCore {
   void forget_fd(int fd) noexcept;
   /// What the backend offers beyond one-shot operations.
   [[nodiscard]] IoCaps io_caps() const noexcept;
-  /// Provided buffers (only when `io_caps().multishot_recv`): lends the kernel `count` buffers
-  /// of `size` bytes at `base` as a group whose id is returned; see Driver::add_buffer_group.
-  std::uint16_t add_buffer_group(std::byte* base, unsigned count, std::size_t size);
+  /// Provided buffers (only when `io_caps().multishot_recv`): registers a group of up to
+  /// `capacity` buffers of `size` bytes at `base`, none lent yet; `recycle_buffer` lends one
+  /// (again). See Driver::add_buffer_group.
+  std::uint16_t add_buffer_group(std::byte* base, unsigned capacity, std::size_t size);
   void recycle_buffer(std::uint16_t group, std::uint16_t id) noexcept;
   void remove_buffer_group(std::uint16_t group) noexcept;
 

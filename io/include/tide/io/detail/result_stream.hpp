@@ -27,14 +27,17 @@ struct PoolState;
 /// is queued. `max_queued` results unclaimed stop it (cancelled, re-armed when the queue
 /// drains), so a peer that sends faster than its task reads cannot take every buffer. Where
 /// the backend has no multishot operations, each request that finds the queue empty starts
-/// one ordinary operation: the same results, in the same order.
+/// one ordinary operation: the same results, in the same order. A one-shot recv tries recv(2)
+/// at once and otherwise waits for the fd to be readable (a poll op) holding no pool memory;
+/// only then does it take room in a slab.
 class ResultStream {
  public:
   enum class Source : std::uint8_t { accept, recv };
   struct Item {
     long result = 0;             // fd, byte count, or -errno
-    std::int32_t buffer = -1;    // recv: the pool buffer holding the bytes
-    bool owns_resource = false;  // an accepted fd or a pool buffer that must go back if unclaimed
+    std::int32_t buffer = -1;    // recv: the pool slab holding the bytes
+    bool owns_resource = false;  // an accepted fd or a pool slab's chunk: given back if unclaimed
+    std::uint32_t offset = 0;    // recv: where in the slab the bytes start
   };
   class Awaiter;
 
@@ -67,10 +70,12 @@ class ResultStream {
   void pump();
   void pump_noexcept() noexcept;
   bool arm();
+  bool receive_now();
   void starve() noexcept;
-  void on_result(long result, std::int32_t buffer, bool more) noexcept;
+  void on_result(const IoOp& op) noexcept;
   void release(const Item& item) noexcept;
   static void completed(IoOp& op) noexcept;
+  static void discarded(IoOp& op) noexcept;
   static void buffer_available(tide::detail::WaitNode& node) noexcept;
 
   struct Op : IoOp {
@@ -89,10 +94,10 @@ class ResultStream {
   BufferWait buffer_wait_;            // queued in the pool while starved
   std::size_t max_queued_;
   std::uint64_t arms_ = 0;
-  std::int32_t oneshot_buffer_ = -1;  // one-shot recv: the pool buffer it reads into
   Source source_;
   bool multishot_;
   bool starved_ = false;        // waiting for a pool buffer before it can arm
+  bool readable_ = false;       // one-shot recv: its poll op reported the fd readable
   bool cap_cancelled_ = false;  // a full queue cancelled the multishot op
 };
 
