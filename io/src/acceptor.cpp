@@ -30,7 +30,7 @@ Fd Acceptor::AcceptAwaiter::await_resume() {
   const detail::ResultStream::Item item = Awaiter::await_resume();
   if (item.result < 0)
     throw std::system_error(static_cast<int>(-item.result), std::system_category(),
-                            "tide: accept " + where());
+                            "tide: accept on " + where());
   return Fd(static_cast<int>(item.result));
 }
 

@@ -19,7 +19,7 @@ Chunk Receiver::ReceiveAwaiter::await_resume() {
   const detail::ResultStream::Item item = Awaiter::await_resume();
   if (item.result < 0)
     throw std::system_error(static_cast<int>(-item.result), std::system_category(),
-                            "tide: recv " + where());
+                            "tide: recv from " + where());
   return stream().chunk(item);
 }
 

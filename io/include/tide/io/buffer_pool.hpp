@@ -87,11 +87,12 @@ class BufferPool {
   BufferPool(Loop& loop, std::size_t count, std::size_t buffer_size);
   /// The pool of `loop` (or of the loop running on this thread) that sockets borrow from when
   /// their caller passes none (`TcpStream::receive()`): made on first use, with
-  /// `shared_count` buffers of `shared_buffer_size` bytes, and gone with the loop.
+  /// at most `shared_count` buffers of `shared_buffer_size` bytes (64 MiB, touched only as
+  /// the traffic needs), and gone with the loop.
   [[nodiscard]] static BufferPool shared(Loop& loop);
   [[nodiscard]] static BufferPool shared();
   static constexpr std::size_t shared_count = 1024;
-  static constexpr std::size_t shared_buffer_size = 4096;
+  static constexpr std::size_t shared_buffer_size = 64 * 1024;
 
   BufferPool(const BufferPool& other) noexcept;
   BufferPool& operator=(const BufferPool& other) noexcept;

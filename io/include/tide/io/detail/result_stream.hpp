@@ -132,9 +132,9 @@ class ResultStream::Awaiter : public tide::detail::WaitQueue::Awaiter {
   [[nodiscard]] ResultStream& stream() const noexcept { return *stream_; }
   /// Null once the stream was destroyed under the request (which then got EBADF).
   [[nodiscard]] ResultStream* stream_if_alive() const noexcept { return stream_; }
-  /// "on fd 7", or what happened to the stream, for error messages.
+  /// "fd 7", or that the stream is gone, for error messages.
   [[nodiscard]] std::string where() const {
-    return stream_ ? "on fd " + std::to_string(stream_->fd()) : "(its object was destroyed)";
+    return stream_ ? "fd " + std::to_string(stream_->fd()) : "a destroyed stream";
   }
 
  private:
