@@ -50,11 +50,13 @@ Task<bool> BufferedStream::fill() {
 }
 
 Task<std::string> BufferedStream::read_line(std::size_t max) {
+  std::string last;
   try {
     co_return co_await read_until("\n", max);
-  } catch (const EndOfStream&) {
+  } catch (const EndOfStream& e) {
+    last = e.partial();  // the last line had no "\n" (or nothing was left)
   }
-  co_return take(buffered());  // the last line had no "\n" (or nothing is left)
+  co_return last;
 }
 
 Task<std::string> BufferedStream::read_until(std::string delimiter, std::size_t max) {

@@ -30,6 +30,16 @@ inline Task<void> turns(int n) {
     co_await tide::sleep_for(std::chrono::nanoseconds(0));
 }
 
+/// Cancels a spawned task and waits until it has ended (however it ended).
+template <class T>
+Task<void> cancel_and_join(JoinHandle<T>& task) {
+  task.cancel();
+  try {
+    co_await task;
+  } catch (...) {
+  }
+}
+
 /// `n` bytes that differ from position to position, so misplaced bytes are caught.
 inline std::string pattern(std::size_t n) {
   std::string s(n, '\0');
@@ -62,6 +72,11 @@ inline Task<SocketAddress> echo_once(TcpListener& listener) {
 
 inline Task<TcpStream> accept_one(TcpListener& listener) {
   co_return co_await listener.accept();
+}
+
+/// `stream.read_some(buffer)` as a task of its own (to spawn it).
+inline Task<std::size_t> read_some_of(net::StreamSocket& stream, std::span<std::byte> buffer) {
+  co_return co_await stream.read_some(buffer);
 }
 
 /// Everything until the end of the stream.

@@ -1,0 +1,45 @@
+// UnixListener, UnixStream, socketpair and UnixDatagram, from tasks and fibres.
+#include <unistd.h>
+
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "dual.hpp"
+#include "peers.hpp"
+
+using namespace tide::testing;
+using tide::net::UnixDatagram;
+using tide::net::UnixListener;
+using tide::net::UnixStream;
+
+namespace {
+// A socket path of this test process in the temporary directory (none left behind: the
+// tests check the files go).
+std::string temp_socket_path(const std::string& name) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("tide-" + std::to_string(::getpid()) + "-" + name + ".sock");
+  std::filesystem::remove(path);
+  return path.string();
+}
+}  // namespace
+
+namespace in_tasks {
+#include "dual_end.inc"
+#include "dual_task.inc"
+#include "unix_scenarios.inc"
+}  // namespace in_tasks
+
+namespace in_fibres {
+#include "dual_end.inc"
+#include "dual_fibre.inc"
+#include "unix_scenarios.inc"
+}  // namespace in_fibres
+
+DUAL_TEST(Unix, ListenerAcceptsAndRemovesItsFile)
+DUAL_TEST(Unix, BindingAnExistingPathIsAnError)
+DUAL_TEST(Unix, AbstractNamesLeaveNoFile)
+DUAL_TEST(Unix, ConnectingToNothingNamesThePath)
+DUAL_TEST(Unix, SocketpairCarriesBothWaysAndLendsChunks)
+DUAL_TEST(Unix, DatagramsKeepTheirBoundaries)
+DUAL_TEST(Unix, DatagramPairAndTruncation)
