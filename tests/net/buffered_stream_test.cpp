@@ -21,17 +21,8 @@ tide::Task<void> write_forever_without_newline(tide::net::StreamSocket& out) {
 }
 }  // namespace
 
-namespace in_tasks {
-#include "buffered_stream_scenarios.inc"
-#include "dual_end.inc"
-#include "dual_task.inc"
-}  // namespace in_tasks
-
-namespace in_fibres {
-#include "buffered_stream_scenarios.inc"
-#include "dual_end.inc"
-#include "dual_fibre.inc"
-}  // namespace in_fibres
+#define DUAL_SCENARIOS "buffered_stream_scenarios.inc"
+#include "dual_scenarios.inc"
 
 DUAL_TEST(BufferedStream, ReadsLinesAndTheLastOneWithoutNewline)
 DUAL_TEST(BufferedStream, ReadUntilAMultiByteDelimiter)

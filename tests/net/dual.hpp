@@ -3,8 +3,10 @@
 //   ASYNC(T)   the return type: Task<T> for tasks, T for fibres
 //   AWAIT(x)   co_await x / tide::await(x)
 //   RETURN(v)  co_return v / return v (RETURN() for void)
-// and includes it twice, between dual_task.inc / dual_fibre.inc and dual_end.inc, in
-// namespaces in_tasks and in_fibres; DUAL_TEST(Suite, Name) then defines Suite.Name_Task and
+// and has it included twice (in namespaces in_tasks and in_fibres) by
+//   #define DUAL_SCENARIOS "name_scenarios.inc"
+//   #include "dual_scenarios.inc"
+// DUAL_TEST(Suite, Name) then defines Suite.Name_Task and
 // Suite.Name_Fibre, each on a fresh loop that must be left clean. gtest's ASSERT_* return
 // from the function, which a coroutine cannot: scenarios use REQUIRE(condition) instead.
 #pragma once

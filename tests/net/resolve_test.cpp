@@ -10,17 +10,8 @@ using tide::net::resolve;
 using tide::net::ResolveError;
 using tide::net::ResolveOptions;
 
-namespace in_tasks {
-#include "dual_end.inc"
-#include "dual_task.inc"
-#include "resolve_scenarios.inc"
-}  // namespace in_tasks
-
-namespace in_fibres {
-#include "dual_end.inc"
-#include "dual_fibre.inc"
-#include "resolve_scenarios.inc"
-}  // namespace in_fibres
+#define DUAL_SCENARIOS "resolve_scenarios.inc"
+#include "dual_scenarios.inc"
 
 DUAL_TEST(Resolve, NumericHostsAndServices)
 DUAL_TEST(Resolve, LocalhostGivesLoopback)

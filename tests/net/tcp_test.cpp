@@ -8,17 +8,8 @@
 using namespace tide::testing;
 using tide::net::EndOfStream;
 
-namespace in_tasks {
-#include "dual_end.inc"
-#include "dual_task.inc"
-#include "tcp_scenarios.inc"
-}  // namespace in_tasks
-
-namespace in_fibres {
-#include "dual_end.inc"
-#include "dual_fibre.inc"
-#include "tcp_scenarios.inc"
-}  // namespace in_fibres
+#define DUAL_SCENARIOS "tcp_scenarios.inc"
+#include "dual_scenarios.inc"
 
 DUAL_TEST(Tcp, ConnectAcceptAndEcho)
 DUAL_TEST(Tcp, ReadSomeReturnsWhatIsThereAndZeroAtTheEnd)

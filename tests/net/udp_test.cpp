@@ -8,17 +8,8 @@
 using namespace tide::testing;
 using tide::net::UdpSocket;
 
-namespace in_tasks {
-#include "dual_end.inc"
-#include "dual_task.inc"
-#include "udp_scenarios.inc"
-}  // namespace in_tasks
-
-namespace in_fibres {
-#include "dual_end.inc"
-#include "dual_fibre.inc"
-#include "udp_scenarios.inc"
-}  // namespace in_fibres
+#define DUAL_SCENARIOS "udp_scenarios.inc"
+#include "dual_scenarios.inc"
 
 DUAL_TEST(Udp, SendToAndRecvFrom)
 DUAL_TEST(Udp, ConnectedModeSendsToAndHearsOnlyThePeer)

@@ -24,17 +24,8 @@ std::string temp_socket_path(const std::string& name) {
 }
 }  // namespace
 
-namespace in_tasks {
-#include "dual_end.inc"
-#include "dual_task.inc"
-#include "unix_scenarios.inc"
-}  // namespace in_tasks
-
-namespace in_fibres {
-#include "dual_end.inc"
-#include "dual_fibre.inc"
-#include "unix_scenarios.inc"
-}  // namespace in_fibres
+#define DUAL_SCENARIOS "unix_scenarios.inc"
+#include "dual_scenarios.inc"
 
 DUAL_TEST(Unix, ListenerAcceptsAndRemovesItsFile)
 DUAL_TEST(Unix, BindingAnExistingPathIsAnError)
