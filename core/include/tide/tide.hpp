@@ -25,6 +25,7 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/net/net.hpp>
 #include <tide/sync/barrier.hpp>
 #include <tide/sync/bounded_semaphore.hpp>
 #include <tide/sync/condition.hpp>

@@ -27,10 +27,10 @@ struct ServeOptions {
   /// On shutdown, how long handlers may go on before they are cancelled.
   std::chrono::nanoseconds shutdown_grace = std::chrono::seconds(10);
   /// Fibre handlers: the fibres' options (stack size...).
-  FiberOptions fiber;
+  FiberOptions fiber{};
   /// Called with what a handler threw (other than Cancelled and TimeoutError, which end a
   /// connection normally). Default: one line on stderr.
-  std::function<void(std::exception_ptr)> on_error;
+  std::function<void(std::exception_ptr)> on_error{};
 };
 
 /// What `serve` counts, readable while it runs (ServeOptions carries no pointer to it: pass one
