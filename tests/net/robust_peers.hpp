@@ -18,10 +18,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -183,6 +185,38 @@ inline Task<bool> wait_until(std::function<bool()> done, std::chrono::millisecon
   }
   co_return true;
 }
+
+/// Ends the test process with a message if a scenario is not over within `limit`: for a
+/// failure that keeps the loop from ever turning again (an accept that retries at once and
+/// never suspends), which the scenario itself cannot report.
+class Watchdog {
+ public:
+  Watchdog(std::chrono::seconds limit, const char* what)
+      : thread_([this, limit, what] {
+          std::unique_lock lock(mutex_);
+          if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
+            std::fprintf(stderr, "watchdog: %s (not over after %lld s)\n", what,
+                         static_cast<long long>(limit.count()));
+            std::abort();
+          }
+        }) {}
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
 
 /// A child process that runs plain blocking clients. Its descriptors count against its own
 /// RLIMIT_NOFILE (it inherits the limit in force when it is made), not against the loop's.
