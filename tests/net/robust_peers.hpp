@@ -101,6 +101,21 @@ class SigpipeDefault {
   sigset_t old_mask_{};
 };
 
+/// UBSan's vptr check reads an object's vtable the first time it meets a pair of dynamic and
+/// static type, and tests that memory's readability with pipe(2): with no descriptor free it
+/// fails and reports an "invalid vptr" (with -fno-sanitize-recover, the process ends). Once
+/// checked, a pair stays in the runtime's cache. So a test that uses up every descriptor
+/// first has the pairs its code meets then (a std::system_error caught and asked for its code
+/// and category, as Listener::accept does on EMFILE) checked while descriptors are free.
+/// Without UBSan this is a throw and a catch.
+inline void check_error_types_while_fds_are_free() {
+  try {
+    throw std::system_error(EMFILE, std::system_category(), "tide::testing: warming up");
+  } catch (const std::system_error& e) {
+    if (e.code().category() != std::system_category() || e.code().value() != EMFILE) std::abort();
+  }
+}
+
 /// CPU time (user + system) of this whole process: the loop thread and any kernel worker
 /// threads (io_uring's io-wq) that work for it.
 inline std::chrono::nanoseconds process_cpu_time() {
