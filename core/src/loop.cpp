@@ -85,7 +85,7 @@ void Loop::teardown() noexcept {
     job->destroy_frames();
   }
   c.ready.clear();
-  detail::t_next = {};
+  detail::t_next = nullptr;
   c.extensions.clear();  // after the frames that used them, before the backend they use
   c.inbox->close();
   c.pool.reset();
@@ -268,8 +268,8 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    to its awaiter) leaves it there instead of resuming it nested.
   for (std::size_t n = c.ready.size(); n > 0; --n) {
     c.ready.pop().resume();
-    while (detail::t_next)
-      std::exchange(detail::t_next, {}).resume();
+    while (void* next = std::exchange(detail::t_next, nullptr))
+      std::coroutine_handle<>::from_address(next).resume();
   }
 
   if (failure) std::rethrow_exception(failure);

@@ -115,7 +115,8 @@ Task<void> StreamSocket::write_all(std::string_view text) {
 
 io::Receiver& StreamSocket::receiver() {
   if (!receiver_) {
-    check_open("tide::net::StreamSocket", "receive");
+    // As read_some: every operation on a closed stream fails with EBADF.
+    if (!fd_) detail::throw_errno(EBADF, "tide::net::StreamSocket::receive: the stream is closed");
     receiver_ = std::make_unique<io::Receiver>(fd_.get(), io::BufferPool::shared());
   }
   return *receiver_;

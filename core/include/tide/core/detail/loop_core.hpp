@@ -31,8 +31,12 @@ class ThreadLoops;
 
 /// The trampoline slot (see LoopCore::resume_next): set by a task handing control to another,
 /// consumed by the run phase as soon as the current resumption returns. One per thread is
-/// enough, since that consumption is immediate and resumptions nest strictly.
-[[gnu::tls_model("initial-exec")]] inline thread_local constinit std::coroutine_handle<> t_next{};
+/// enough, since that consumption is immediate and resumptions nest strictly. It holds the
+/// handle's address (null: empty), not a coroutine_handle: a member call on a thread_local
+/// object makes UBSan (g++ 12) null-check its address with `add x@gottpoff(%rip)` and a
+/// branch on the flags, and the linker relaxes that add to a `lea` in an executable, which
+/// sets no flags: the check then fired at random ("member access within null pointer").
+[[gnu::tls_model("initial-exec")]] inline thread_local constinit void* t_next = nullptr;
 
 /// The loop's state as the awaiters see it: what they need to park, schedule and arm things.
 /// Loop-thread only. `Loop` is the public face; the phases that drive this live in loop.cpp.
@@ -52,7 +56,7 @@ class LoopCore {
   /// returns to the run phase, so a chain of a million awaits that finish at once never
   /// deepens the stack, in any build (g++ does not make symmetric transfer a tail call at
   /// -O0/-O1 or under ASan/TSan; see docs/design.md, "Figures").
-  static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h; }
+  static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h.address(); }
 
   // ---- time and timers -------------------------------------------------------------------
   /// The loop's time for this iteration: read from the clock at its first use in the
