@@ -10,16 +10,22 @@
  * Prints `listening on <host>:<port>` once ready; exits 0 on SIGINT or SIGTERM. */
 #include <arpa/inet.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
-/* A write and the buffer it sends, freed together in on_written. */
+/* One allocation per read: the write request, then the bytes it sends back. alloc_cb hands
+ * out `data`; on_read finds the block again from it. */
 struct write_req {
   uv_write_t req;
-  char* data;
+  char data[];
 };
+
+static struct write_req* block_of(char* data) {
+  return (struct write_req*)(data - offsetof(struct write_req, data));
+}
 
 static void die(const char* what, int err) {
   fprintf(stderr, "%s: %s\n", what, uv_strerror(err));
@@ -28,8 +34,9 @@ static void die(const char* what, int err) {
 
 static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
   (void)handle;
-  buf->base = malloc(suggested);
-  buf->len = buf->base == NULL ? 0 : suggested;
+  struct write_req* w = malloc(sizeof *w + suggested);
+  buf->base = w == NULL ? NULL : w->data;
+  buf->len = w == NULL ? 0 : suggested;
 }
 
 static void on_closed(uv_handle_t* handle) {
@@ -39,25 +46,21 @@ static void on_closed(uv_handle_t* handle) {
 static void on_written(uv_write_t* req, int status) {
   struct write_req* w = (struct write_req*)req;
   uv_handle_t* stream = (uv_handle_t*)req->handle;
-  free(w->data);
   free(w);
   if (status < 0 && !uv_is_closing(stream)) uv_close(stream, on_closed);
 }
 
 static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   if (nread > 0) {
-    struct write_req* w = malloc(sizeof *w);
-    if (w == NULL) die("malloc", UV_ENOMEM);
-    w->data = buf->base;
+    struct write_req* w = block_of(buf->base);
     uv_buf_t out = uv_buf_init(buf->base, (unsigned)nread);
     if (uv_write(&w->req, stream, &out, 1, on_written) < 0) {
-      free(w->data);
       free(w);
       if (!uv_is_closing((uv_handle_t*)stream)) uv_close((uv_handle_t*)stream, on_closed);
     }
     return;
   }
-  free(buf->base);
+  if (buf->base != NULL) free(block_of(buf->base));
   if (nread < 0 && !uv_is_closing((uv_handle_t*)stream))
     uv_close((uv_handle_t*)stream, on_closed); /* EOF or an error */
 }
