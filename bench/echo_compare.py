@@ -53,7 +53,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 ANCHORS = ["raw-epoll", "raw-uring", "asio", "libuv"]
 
 # name -> command line, relative to the build directory. raw-uring's buffers follow the
-# traffic: 2 KiB for small messages, 64 KiB (256 of them) for the 64 KiB point, as
+# traffic: 2 KiB for small messages, 64 KiB (128 of them) for the 64 KiB point, as
 # MEASURED.md advises (with 2 KiB buffers a 64 KiB message costs 8x).
 SERVERS = {
     "raw-epoll": ["bench/echo_raw_epoll"],
@@ -65,7 +65,7 @@ for backend in ("io_uring", "epoll", "poll"):
     for style in ("task", "fiber"):
         SERVERS[f"tide-{backend.replace('io_', '')}-{style}"] = [
             "examples/echo_server", "--backend", backend, "--style", style]
-LARGE_MESSAGE_ARGS = {"raw-uring": ["--buffer-size", "65536", "--buffers", "256"]}
+LARGE_MESSAGE_ARGS = {"raw-uring": ["--buffer-size", "65536", "--buffers", "128"]}
 LARGE_MESSAGE = 16 * 1024
 
 # (connections, in flight per connection, message bytes)
