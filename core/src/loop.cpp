@@ -86,6 +86,7 @@ void Loop::teardown() noexcept {
   }
   c.ready.clear();
   detail::t_next = {};
+  c.extensions.clear();  // after the frames that used them, before the backend they use
   c.inbox->close();
   c.pool.reset();
   c.driver.reset();

@@ -74,6 +74,14 @@ class BufferPool {
   BufferPool(std::size_t count, std::size_t buffer_size);
   /// The same for `loop`, which need not be running yet.
   BufferPool(Loop& loop, std::size_t count, std::size_t buffer_size);
+  /// The pool of `loop` (or of the loop running on this thread) that sockets borrow from when
+  /// their caller passes none (`TcpStream::receive()`): made on first use, with
+  /// `shared_count` buffers of `shared_buffer_size` bytes, and gone with the loop.
+  [[nodiscard]] static BufferPool shared(Loop& loop);
+  [[nodiscard]] static BufferPool shared();
+  static constexpr std::size_t shared_count = 1024;
+  static constexpr std::size_t shared_buffer_size = 4096;
+
   BufferPool(const BufferPool& other) noexcept;
   BufferPool& operator=(const BufferPool& other) noexcept;
   ~BufferPool();

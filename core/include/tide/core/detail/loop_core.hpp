@@ -8,6 +8,7 @@
 #include <memory>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <tide/core/detail/callback.hpp>
@@ -110,6 +111,18 @@ class LoopCore {
 
   ThreadPool& thread_pool();
 
+  /// State a higher layer keeps once per loop (io's shared buffer pool), found by `key` (the
+  /// address of something of that layer's own). It is destroyed with the loop, after every
+  /// task and fibre and before the backend. Null until `set_extension`.
+  [[nodiscard]] void* extension(const void* key) const noexcept {
+    for (const auto& [k, value] : extensions)
+      if (k == key) return value.get();
+    return nullptr;
+  }
+  void set_extension(const void* key, std::shared_ptr<void> value) {
+    extensions.emplace_back(key, std::move(value));
+  }
+
   Loop& owner;
   ReadyQueue ready;
   TimerHeap timers;
@@ -135,6 +148,7 @@ class LoopCore {
   std::shared_ptr<ThreadLoops> thread_loops;  // the runner's list of loops (see close_fd)
   unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
   std::vector<Callback> posted;  // the batch of posted callbacks being run (kept for capacity)
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions;  // see extension()
 };
 
 /// Closes `fd` after every loop running on this thread has forgotten it (so a backend never

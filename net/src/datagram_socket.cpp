@@ -1,0 +1,106 @@
+#include <tide/net/detail/datagram_socket.hpp>
+
+#include <sys/socket.h>
+
+#include <string>
+#include <system_error>
+
+#include <tide/io/ops.hpp>
+#include <tide/net/udp_socket.hpp>
+
+#include "net/src/system.hpp"
+
+namespace tide::net {
+
+namespace detail {
+
+namespace {
+std::span<const std::byte> bytes_of(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+}  // namespace
+
+Task<std::size_t> DatagramSocket::send_to(std::span<const std::byte> data, SocketAddress to) {
+  iovec piece{const_cast<std::byte*>(data.data()), data.size()};
+  msghdr message{};
+  message.msg_name = to.data();
+  message.msg_namelen = to.size();
+  message.msg_iov = &piece;
+  message.msg_iovlen = 1;
+  co_return co_await io::sendmsg(fd_.get(), message);
+}
+
+Task<std::size_t> DatagramSocket::send_to(std::string_view text, SocketAddress to) {
+  return send_to(bytes_of(text), std::move(to));
+}
+
+Task<Datagram> DatagramSocket::recv_from(std::span<std::byte> buffer) {
+  sockaddr_storage from{};
+  iovec piece{buffer.data(), buffer.size()};
+  msghdr message{};
+  message.msg_name = &from;
+  message.msg_namelen = sizeof from;
+  message.msg_iov = &piece;
+  message.msg_iovlen = 1;
+  Datagram datagram;
+  datagram.size = co_await io::recvmsg(fd_.get(), message);
+  datagram.truncated = (message.msg_flags & MSG_TRUNC) != 0;
+  if (message.msg_namelen > 0)
+    datagram.from = SocketAddress::from_native(&from, message.msg_namelen);
+  co_return datagram;
+}
+
+void DatagramSocket::connect(const SocketAddress& peer) {
+  if (::connect(fd_.get(), static_cast<const sockaddr*>(peer.data()), peer.size()) != 0)
+    throw_errno("tide::net: connecting a datagram socket to " + peer.to_string());
+}
+
+Task<std::size_t> DatagramSocket::send(std::span<const std::byte> data) {
+  co_return co_await io::send(fd_.get(), data);
+}
+
+Task<std::size_t> DatagramSocket::send(std::string_view text) {
+  return send(bytes_of(text));
+}
+
+Task<std::size_t> DatagramSocket::recv(std::span<std::byte> buffer) {
+  co_return co_await io::recv(fd_.get(), buffer);
+}
+
+SocketAddress DatagramSocket::peer_address() const {
+  return peer_address_of(fd_.get());
+}
+
+}  // namespace detail
+
+// ---- UdpSocket -----------------------------------------------------------------------------
+
+UdpSocket UdpSocket::bind(const SocketAddress& address, bool reuse_address, bool reuse_port) {
+  const std::string what = "tide::net::UdpSocket::bind";
+  if (!address.is_ip())
+    throw std::invalid_argument(what + ": " + address.to_string() + " is not an IP address");
+  UdpSocket socket(detail::open_socket(detail::native_family(address.family()), SOCK_DGRAM, what));
+  if (reuse_address) socket.set_option(SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+  if (reuse_port) socket.set_option(SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+  detail::bind_to(socket.native_handle(), address, what);
+  return socket;
+}
+
+UdpSocket UdpSocket::open(SocketAddress::Family family) {
+  if (family != SocketAddress::Family::ipv4 && family != SocketAddress::Family::ipv6)
+    throw std::invalid_argument("tide::net::UdpSocket::open: IPv4 or IPv6 only");
+  return UdpSocket(
+      detail::open_socket(detail::native_family(family), SOCK_DGRAM, "tide::net::UdpSocket::open"));
+}
+
+UdpSocket UdpSocket::connect_to(const SocketAddress& peer) {
+  UdpSocket socket = open(peer.family());
+  socket.connect(peer);
+  return socket;
+}
+
+void UdpSocket::set_broadcast(bool on) {
+  set_option(SOL_SOCKET, SO_BROADCAST, on ? 1 : 0, "SO_BROADCAST");
+}
+
+}  // namespace tide::net

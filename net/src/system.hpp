@@ -1,0 +1,45 @@
+// What net's sources share: the system calls behind the socket types, with errors that name
+// what was being done.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+#include <system_error>
+
+#include <tide/io/fd.hpp>
+#include <tide/net/socket_address.hpp>
+
+namespace tide::net::detail {
+
+[[noreturn]] inline void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::system_category(), what);
+}
+[[noreturn]] inline void throw_errno(const std::string& what) {
+  throw_errno(errno, what);
+}
+
+inline int native_family(SocketAddress::Family family) {
+  switch (family) {
+    case SocketAddress::Family::ipv4:
+      return AF_INET;
+    case SocketAddress::Family::ipv6:
+      return AF_INET6;
+    case SocketAddress::Family::unix_path:
+      return AF_UNIX;
+    case SocketAddress::Family::none:
+      break;
+  }
+  return AF_UNSPEC;
+}
+
+/// A new non-blocking, close-on-exec socket. Throws std::system_error naming `what`.
+io::Fd open_socket(int family, int type, const std::string& what);
+/// bind(2) of `fd` to `address`. Throws std::system_error naming `what` and the address.
+void bind_to(int fd, const SocketAddress& address, const std::string& what);
+/// getsockname / getpeername as a SocketAddress.
+SocketAddress local_address_of(int fd);
+SocketAddress peer_address_of(int fd);
+
+}  // namespace tide::net::detail
