@@ -43,6 +43,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -152,9 +153,29 @@ def stop(proc):
 
 def run_once(server_cmd, client_path, point, duration, warmup):
     """One measurement; returns a dict of what was measured, or raises RunError."""
-    connections, in_flight, size = point
+    # The children's stderr goes to files (a pipe nobody reads could fill and stall them); an
+    # error message quotes their last lines.
+    server_log, client_log = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     server = subprocess.Popen(server_cmd + ["--host", "127.0.0.1", "--port", "0"],
-                              stdout=subprocess.PIPE, preexec_fn=limit_and_pin(SERVER_CPU))
+                              stdout=subprocess.PIPE, stderr=server_log,
+                              preexec_fn=limit_and_pin(SERVER_CPU))
+    try:
+        return measure_once(server, client_log, client_path, point, duration, warmup)
+    except RunError as error:
+        for name, log in (("server", server_log), ("client", client_log)):
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+            if tail:
+                error.args = (f"{error.args[0]} [{name}: {' / '.join(tail)}]",)
+        raise
+    finally:
+        server_log.close()
+        client_log.close()
+
+
+def measure_once(server, client_log, client_path, point, duration, warmup):
+    """run_once's body, once the server is started; stops server and client whatever happens."""
+    connections, in_flight, size = point
     client = None
     try:
         ready = LineReader(server, "server").line(10)
@@ -165,7 +186,7 @@ def run_once(server_cmd, client_path, point, duration, warmup):
             [client_path, "--host", "127.0.0.1", "--port", port, "--connections",
              str(connections), "--message-size", str(size), "--in-flight", str(in_flight),
              "--duration", str(duration), "--warmup", str(warmup)],
-            stdout=subprocess.PIPE, preexec_fn=limit_and_pin(CLIENT_CPU))
+            stdout=subprocess.PIPE, stderr=client_log, preexec_fn=limit_and_pin(CLIENT_CPU))
         reader = LineReader(client, "client")
         # Connecting 10,000 sockets takes a few seconds before the warm-up starts.
         line = reader.line(60 + warmup)
@@ -373,6 +394,24 @@ def markdown(data, summary):
                           if name in data["servers"])
         if notes:
             out += [f"At the 64 KiB point {notes} (buffers sized to the traffic).", ""]
+    servers = [name for name in data["servers"]
+               if any("us_per_rt" in info["rows"].get(name, {}) for info in summary.values())]
+    out += ["## Overview: us/rt (raw epoll's us/rt / this server's, median over rounds)", "",
+            "| server | " + " | ".join(summary) + " |",
+            "|---|" + "---|" * len(summary)]
+    for name in servers:
+        cells = []
+        for info in summary.values():
+            row = info["rows"].get(name, {})
+            if "us_per_rt" not in row:
+                cells.append("-")
+            elif row.get("vs_raw_epoll") is None:
+                cells.append(f"{row['us_per_rt']:.2f}")
+            else:
+                cells.append(f"{row['us_per_rt']:.2f} ({row['vs_raw_epoll']:.2f})")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += ["", "Point ids: connections x messages in flight per connection, 64 B messages "
+            "unless @bytes.", ""]
     for point, info in summary.items():
         best = info["best_anchor"]
         out += [f"## {titles.get(point, point)}", "",
