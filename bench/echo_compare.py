@@ -13,10 +13,10 @@ exactly the measured window. Once the client has exited, the server's peak RSS (
 read, the server is stopped with SIGTERM and must exit 0. Both sides get RLIMIT_NOFILE high
 enough for 10,000 connections.
 
-These 2-core machines drift by up to 30% from run to run (../../shared/MEASURED.md), so each
-round runs every point on every server, the order of the servers rotates from round to round,
-each point is repeated (--repeat, default 5), and the table compares medians. A ratio to an
-anchor is the median over rounds of (anchor's us/rt / this server's us/rt) taken in the same
+These 2-core machines drift by up to 30% from run to run (the team's measurement notes), so
+each round runs every point on every server, the order of the servers rotates from round to
+round, each point is repeated (--repeat, default 5), and the table compares medians. A ratio to
+an anchor is the median over rounds of (anchor's us/rt / this server's us/rt) taken in the same
 round, seconds apart: above 1 means this server spends less CPU per round trip.
 
 Output (--out-dir, default build/bench/echo_compare): echo_compare.json (every run, so the
@@ -30,6 +30,7 @@ usage: bench/echo_compare.py [--build-dir build/bench] [--client PATH] [--server
                              [--quick] [--out-dir DIR] [--replot JSON]
 """
 import argparse
+import ctypes
 import datetime
 import fnmatch
 import json
@@ -50,12 +51,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER_CPU, CLIENT_CPU = 0, 1
 NOFILE = 16384  # 10,000 connections plus the loop's own descriptors, on each side
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
 
 ANCHORS = ["raw-epoll", "raw-uring", "asio", "libuv"]
 
 # name -> command line, relative to the build directory. raw-uring's buffers follow the
 # traffic: 2 KiB for small messages, 64 KiB (128 of them) for the 64 KiB point, as
-# MEASURED.md advises (with 2 KiB buffers a 64 KiB message costs 8x).
+# the team's measurements advise (with 2 KiB buffers a 64 KiB message costs 8x).
 SERVERS = {
     "raw-epoll": ["bench/echo_raw_epoll"],
     "raw-uring": ["bench/echo_raw_uring"],
@@ -92,6 +95,7 @@ def limit_and_pin(cpu):
     """preexec_fn for a child: pinned to one CPU, RLIMIT_NOFILE raised (we run as root here;
     without root the hard limit caps it)."""
     def apply():
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # no orphans if the harness dies
         os.sched_setaffinity(0, {cpu})
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         try:
@@ -121,6 +125,18 @@ def machine_busy_ticks():
     with open("/proc/stat") as f:
         ticks = [int(t) for t in f.readline().split()[1:]]
     return sum(ticks) - ticks[3] - ticks[4]
+
+
+def wait_for_quiet(max_cpus, timeout):
+    """Waits (up to timeout seconds) for a second in which other processes used at most
+    max_cpus of the machine; returns the seconds waited. Nothing of ours runs meanwhile."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        before = machine_busy_ticks()
+        time.sleep(1.0)
+        if (machine_busy_ticks() - before) / CLK_TCK <= max_cpus:
+            break
+    return time.monotonic() - start
 
 
 class LineReader:
@@ -269,7 +285,7 @@ def measure(args):
                               capture_output=True, text=True).stdout.strip(),
         "client": os.path.relpath(client, REPO),
         "duration": args.duration, "warmup": args.warmup, "repeat": args.repeat,
-        "max_others": args.max_others,
+        "max_others": args.max_others, "attempts": args.attempts,
         "servers": {name: SERVERS[name] for name in servers},
         "large_message_args": LARGE_MESSAGE_ARGS,
         "runs": [],
@@ -288,13 +304,15 @@ def measure(args):
                 run = {"server": name, "point": point_id(point), "round": round_index}
                 try:
                     # Other work on this shared machine takes a core from server or client:
-                    # such a run is made again (twice at most) after a pause.
-                    for attempt in range(3):
+                    # such a run is made again (up to --attempts in all) after a pause.
+                    waited = 0.0
+                    for attempt in range(args.attempts):
+                        if attempt > 0 or args.quiet_wait_first:
+                            waited += wait_for_quiet(args.max_others, args.max_wait)
                         measured = run_once(command, client, point, args.duration, args.warmup)
                         if measured["others_cpus"] <= args.max_others:
                             break
-                        time.sleep(2)
-                    run.update(measured, attempts=attempt + 1)
+                    run.update(measured, attempts=attempt + 1, waited_s=round(waited, 1))
                     summary = (f"{run['us_per_rt']:.2f} us/rt  {run['rt_per_s']:,.0f} rt/s  "
                                f"p99 {run['p99_us']:.0f} us  {run['peak_rss_kib'] / 1024:.1f} MiB")
                 except (RunError, subprocess.TimeoutExpired, OSError) as error:
@@ -388,6 +406,12 @@ def markdown(data, summary):
         "the server used (100% = the server was the bottleneck).",
         "",
     ]
+    others = sorted(run["others_cpus"] for run in data["runs"] if "others_cpus" in run)
+    if others:
+        busy = sum(1 for o in others if o > data.get("max_others", 0.3))
+        out += [f"Other processes on the machine used {statistics.median(others):.2f} CPUs "
+                f"(median over runs; max {others[-1]:.2f}) during the measured windows; "
+                f"{busy} of {len(others)} runs saw more than {data.get('max_others', 0.3)}.", ""]
     if data.get("large_message_args"):
         notes = "; ".join(f"{name} runs with `{' '.join(args)}`"
                           for name, args in data["large_message_args"].items()
@@ -508,8 +532,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=1.0)
-    parser.add_argument("--max-others", type=float, default=0.2,
+    parser.add_argument("--max-others", type=float, default=0.3,
                         help="run again when other processes used more CPUs than this")
+    parser.add_argument("--attempts", type=int, default=3,
+                        help="runs of one measurement at most, while others are too busy; "
+                        "before each repeat, wait for a quiet second (up to --max-wait s)")
+    parser.add_argument("--max-wait", type=float, default=30.0)
+    parser.add_argument("--quiet-wait-first", action="store_true",
+                        help="wait for a quiet second before every run, not only repeats")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1 round, 1 s measured, 0.5 s warm-up")
     parser.add_argument("--out-dir", default=os.path.join(REPO, "build", "bench", "echo_compare"))

@@ -1,6 +1,6 @@
 /* Reference echo server: a raw epoll loop in C, the anchor the echo benchmark divides by.
  *
- * Tuning (../../../shared/MEASURED.md found this at epoll's ceiling): one thread, level-triggered
+ * Tuning (the team's measurements found this at epoll's ceiling): one thread, level-triggered
  * epoll, every connection registered once for EPOLLIN, one shared 64 KiB read buffer, recv then
  * send at once with no re-arming. Only a short send changes the registration: the unsent rest is
  * copied aside and the connection waits for EPOLLOUT (not reading meanwhile, so a peer that

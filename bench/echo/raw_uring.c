@@ -1,7 +1,8 @@
 /* Reference echo server: a hand-tuned liburing 2.3 loop in C, the io_uring anchor of the echo
  * benchmark.
  *
- * Tuning (the design ../../../shared/MEASURED.md found cheapest on kernel 6.18): one thread; a
+ * Tuning (the design the team's measurements found cheapest on kernel 6.18; docs/design.md,
+ * "Figures"): one thread; a
  * ring set up with SINGLE_ISSUER|DEFER_TASKRUN (COOP_TASKRUN, then no flag, if the kernel
  * refuses); one multishot accept; one multishot recv per connection that takes buffers from a
  * provided-buffer ring (1,024 x 2 KiB unless --buffers/--buffer-size say otherwise; 64 KiB
@@ -43,7 +44,7 @@ static uint64_t tag(enum op op, int fd) {
 
 /* Connection state bits. ARMED: a multishot recv is in flight. SENDING: a send is in flight
  * (its buffers are the first ones in the queue). CANCELLED: we asked the kernel to cancel the
- * recv (queue at the cap, or the connection failed); cleared when the recv is re-armed. EOF:
+ * recv (queue at the cap, or the connection failed); cleared when the recv is re-armed. PEER_EOF:
  * the peer closed its side; the queue is still echoed. FAILED: a recv or send failed; nothing
  * more is sent and the queue is dropped once nothing is in flight. LIVE: the slot holds an open
  * socket. */
