@@ -221,6 +221,8 @@ def measure_once(server, client_log, client_path, point, duration, warmup):
         client_status = client.wait(timeout=60)
         if client_status != 0 or int(result["errors"]) != 0:
             raise RunError(f"client exited {client_status} with errors={result['errors']}")
+        if server.poll() is not None:
+            raise RunError(f"server died during the run (status {server.returncode})")
         rss = peak_rss_kib(server.pid)
         server.send_signal(signal.SIGTERM)
         server_status = server.wait(timeout=30)
