@@ -131,6 +131,7 @@ tide::Task<void> connect_and_drive(tide::SocketAddress address, std::size_t id, 
     auto slot = co_await connecting.scoped_acquire();  // a few hundred handshakes at a time
     stream = co_await tide::TcpStream::connect(address);
   }
+  stream.set_nodelay(true);  // a message goes out whole at once, not after the last one's ACK
   co_await drive(std::move(stream), id, run);
 }
 

@@ -61,6 +61,7 @@ bool peer_went_away(const std::system_error& e) {
 }
 
 tide::Task<void> echo_task(tide::TcpStream& stream) {
+  stream.set_nodelay(true);  // small echoes go out at once (as the reference servers do)
   try {
     for (;;) {
       tide::io::Chunk chunk = co_await stream.receive();
@@ -73,6 +74,7 @@ tide::Task<void> echo_task(tide::TcpStream& stream) {
 }
 
 void echo_fibre(tide::TcpStream& stream) {
+  stream.set_nodelay(true);
   try {
     for (;;) {
       tide::io::Chunk chunk = tide::await(stream.receive());
@@ -104,7 +106,6 @@ tide::Task<int> serve(const Config& config, int signal_fd) {
   tide::net::ServeOptions options;
   options.max_connections = 1'000'000;
   options.shutdown_grace = 1s;
-  options.fiber.stack_size = 64 * 1024;
   tide::net::ServeStats stats;
   if (config.fibres)
     co_await tide::net::serve(listener, echo_fibre, options, &stop, &stats);

@@ -36,8 +36,7 @@ ResultStream::~ResultStream() {
   if (starved_) pool_->waiting.remove(buffer_wait_);
   starved_ = false;
   if (op_.in_flight) loop_->io_abandon(op_);  // what still comes is closed or given back
-  for (const Item& item : items_)
-    release(item);
+  items_.for_each([this](const Item& item) { release(item); });
   items_.clear();
   while (tide::detail::WaitNode* front = requests_.front()) {
     auto& request = static_cast<Awaiter&>(*front);
@@ -74,8 +73,7 @@ bool ResultStream::take_now(Item& item) noexcept {
     }
     if (items_.empty()) return false;
   }
-  item = items_.front();
-  items_.pop_front();
+  item = items_.pop_front();
   return true;
 }
 
@@ -100,8 +98,7 @@ void ResultStream::give_back_unclaimed(void* self) noexcept {
 void ResultStream::pump() {
   for (;;) {
     while (!requests_.empty() && !items_.empty()) {
-      deliver(items_.front());
-      items_.pop_front();
+      deliver(items_.pop_front());
     }
     if (requests_.empty() || !items_.empty() || op_.in_flight || starved_) return;
     if (!arm()) return;

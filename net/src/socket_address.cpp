@@ -162,14 +162,21 @@ std::string SocketAddress::host() const {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(storage_);
       ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
       std::string out = text;
-      if (in6->sin6_scope_id != 0) out += "%" + std::to_string(in6->sin6_scope_id);
+      if (in6->sin6_scope_id != 0) {
+        out += '%';
+        out += std::to_string(in6->sin6_scope_id);
+      }
       return out;
     }
     case Family::unix_path: {
       const auto* un = reinterpret_cast<const sockaddr_un*>(storage_);
       std::size_t length = size_ - offsetof(sockaddr_un, sun_path);
-      if (length == 0) return {};  // unnamed (a socketpair end, an unbound client)
-      if (un->sun_path[0] == '\0') return "@" + std::string(un->sun_path + 1, length - 1);
+      if (length == 0) return {};     // unnamed (a socketpair end, an unbound client)
+      if (un->sun_path[0] == '\0') {  // abstract: shown as @name
+        std::string name(length, '@');
+        name.replace(1, length - 1, un->sun_path + 1, length - 1);
+        return name;
+      }
       return std::string(un->sun_path, ::strnlen(un->sun_path, length));
     }
     case Family::none:

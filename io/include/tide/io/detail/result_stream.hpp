@@ -3,12 +3,12 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <string>
 
 #include <tide/core/detail/io_op.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
+#include <tide/core/detail/ring.hpp>
 #include <tide/core/detail/wait_queue.hpp>
 #include <tide/io/buffer_pool.hpp>
 
@@ -89,9 +89,9 @@ class ResultStream {
   Op op_;
   tide::detail::LoopCore* loop_;
   PoolState* pool_;
-  std::deque<Item> items_;
-  tide::detail::WaitQueue requests_;  // tasks and fibres waiting for a result
-  BufferWait buffer_wait_;            // queued in the pool while starved
+  tide::detail::Ring<Item, 2> items_;  // small: most connections hold one item at a time
+  tide::detail::WaitQueue requests_;   // tasks and fibres waiting for a result
+  BufferWait buffer_wait_;             // queued in the pool while starved
   std::size_t max_queued_;
   std::uint64_t arms_ = 0;
   Source source_;

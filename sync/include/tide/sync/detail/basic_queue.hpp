@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <tide/core/detail/ring.hpp>
 #include <tide/core/detail/thread_bound.hpp>
 #include <tide/core/detail/wait_queue.hpp>
 #include <tide/core/errors.hpp>
@@ -25,67 +26,6 @@ namespace tide::detail {
 // Storage policies of BasicQueue: where items wait and which one leaves next. Each has
 // `push` (a new item), `pop` (the next one out; never called when empty) and `restore` (an
 // item that was taken and comes back unused: it must be the next one out again).
-
-/// A growable ring of items, FIFO with a way back in at the front: cheaper per item than
-/// std::deque (no block bookkeeping), and steady-state pushes and pops never allocate.
-template <class T>
-class Ring {
- public:
-  Ring() noexcept = default;
-  Ring(Ring&& other) noexcept
-      : slots_(std::exchange(other.slots_, nullptr)),
-        capacity_(std::exchange(other.capacity_, 0)),
-        head_(std::exchange(other.head_, 0)),
-        size_(std::exchange(other.size_, 0)) {}
-  Ring(const Ring&) = delete;
-  Ring& operator=(const Ring&) = delete;
-  ~Ring() {
-    while (size_ > 0)
-      (void)pop_front();
-    std::allocator<T>().deallocate(slots_, capacity_);
-  }
-
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  void push_back(T&& item) {
-    if (size_ == capacity_) grow();
-    std::construct_at(slots_ + ((head_ + size_) & (capacity_ - 1)), std::move(item));
-    ++size_;
-  }
-  void push_front(T&& item) {
-    if (size_ == capacity_) grow();
-    head_ = (head_ - 1) & (capacity_ - 1);
-    std::construct_at(slots_ + head_, std::move(item));
-    ++size_;
-  }
-  T pop_front() noexcept {
-    T* slot = slots_ + head_;
-    T item = std::move(*slot);
-    std::destroy_at(slot);
-    head_ = (head_ + 1) & (capacity_ - 1);
-    --size_;
-    return item;
-  }
-
- private:
-  void grow() {
-    const std::size_t bigger = capacity_ == 0 ? 16 : capacity_ * 2;
-    T* slots = std::allocator<T>().allocate(bigger);
-    for (std::size_t i = 0; i < size_; ++i) {  // T moves without throwing (BasicQueue asks)
-      T* from = slots_ + ((head_ + i) & (capacity_ - 1));
-      std::construct_at(slots + i, std::move(*from));
-      std::destroy_at(from);
-    }
-    std::allocator<T>().deallocate(slots_, capacity_);
-    slots_ = slots;
-    capacity_ = bigger;
-    head_ = 0;
-  }
-
-  T* slots_ = nullptr;
-  std::size_t capacity_ = 0;  // a power of two (or 0): `index & (capacity_ - 1)` wraps
-  std::size_t head_ = 0;      // the slot of the next item out
-  std::size_t size_ = 0;
-};
 
 /// First in, first out (tide::Queue).
 template <class T>
