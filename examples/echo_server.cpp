@@ -3,7 +3,7 @@
 // connection, buffers lent by the loop's pool only while bytes are in flight.
 //
 //   echo_server [--host 127.0.0.1] [--port 7000] [--backend auto|io_uring|epoll|poll]
-//               [--style task|fiber]
+//               [--style task|fiber] [--stack-kib N]
 //
 // Prints "listening on <address>" once ready (port 0: the kernel picks one); stops accepting
 // on SIGINT or SIGTERM, lets connections finish for up to a second, and exits 0.
@@ -31,6 +31,7 @@ struct Config {
   int port = 7000;
   tide::Backend backend = tide::Backend::Auto;
   bool fibres = false;
+  std::size_t stack_kib = 0;  // fibre stacks (0: tide's default)
 };
 
 Config parse(int argc, char** argv) {
@@ -46,6 +47,8 @@ Config parse(int argc, char** argv) {
       config.port = std::stoi(value);
     else if (flag == "--backend")
       config.backend = tide::parse_backend(value);
+    else if (flag == "--stack-kib")
+      config.stack_kib = std::stoul(value);
     else if (flag == "--style" && (value == "task" || value == "fiber" || value == "fibre"))
       config.fibres = value != "task";
     else
@@ -106,6 +109,7 @@ tide::Task<int> serve(const Config& config, int signal_fd) {
   tide::net::ServeOptions options;
   options.max_connections = 1'000'000;
   options.shutdown_grace = 1s;
+  if (config.stack_kib > 0) options.fiber.stack_size = config.stack_kib * 1024;
   tide::net::ServeStats stats;
   if (config.fibres)
     co_await tide::net::serve(listener, echo_fibre, options, &stop, &stats);

@@ -60,13 +60,19 @@ struct StreamDeadline {
 
 StreamSocket::StreamSocket() noexcept = default;
 StreamSocket::StreamSocket(io::Fd fd) noexcept : Socket(std::move(fd)) {}
-StreamSocket::StreamSocket(StreamSocket&&) noexcept = default;
+StreamSocket::StreamSocket(StreamSocket&& other) noexcept
+    : Socket(std::move(other)),
+      receiver_(std::move(other.receiver_)),
+      deadline_(std::move(other.deadline_)) {
+  other.receiver_.reset();  // a moved-from optional stays engaged
+}
 StreamSocket::~StreamSocket() = default;
 
 StreamSocket& StreamSocket::operator=(StreamSocket&& other) noexcept {
   if (this != &other) {
     close();
     receiver_ = std::move(other.receiver_);
+    other.receiver_.reset();
     deadline_ = std::move(other.deadline_);
     fd_ = std::move(other.fd_);
   }
@@ -117,7 +123,7 @@ io::Receiver& StreamSocket::receiver() {
   if (!receiver_) {
     // As read_some: every operation on a closed stream fails with EBADF.
     if (!fd_) detail::throw_errno(EBADF, "tide::net::StreamSocket::receive: the stream is closed");
-    receiver_ = std::make_unique<io::Receiver>(fd_.get(), io::BufferPool::shared());
+    receiver_.emplace(fd_.get(), io::BufferPool::shared());
   }
   return *receiver_;
 }
@@ -130,7 +136,7 @@ void StreamSocket::use_pool(const io::BufferPool& pool, std::size_t max_queued) 
   check_open("tide::net::StreamSocket", "use_pool");
   if (receiver_ && receiver_->queued() > 0)
     throw UsageError("tide::net::StreamSocket::use_pool: chunks are already queued");
-  receiver_ = std::make_unique<io::Receiver>(fd_.get(), pool, max_queued);
+  receiver_.emplace(fd_.get(), pool, max_queued);
 }
 
 void StreamSocket::shutdown(ShutdownHow how) {

@@ -26,28 +26,25 @@ concept TaskHandler = std::same_as<std::invoke_result_t<Handler&, Stream&>, Task
 template <class Handler, class Stream>
 concept FibreHandler = std::is_void_v<std::invoke_result_t<Handler&, Stream&>>;
 
+// Runs a fibre handler; cancelled, it kills the fibre and waits until the fibre has unwound
+// (the fibre uses the stream, which lives in the caller's frame).
 template <class Stream, class Handler>
-Task<void> run_handler(Handler& handler, Stream& stream, const FiberOptions& fiber) {
-  if constexpr (TaskHandler<Handler, Stream>) {
-    co_await handler(stream);
-  } else {
-    auto fibre = tide::spawn_fiber(fiber, [&handler, &stream] { handler(stream); });
-    std::exception_ptr cancelled;
-    try {
-      co_await fibre.join();
-      co_return;
-    } catch (const Cancelled&) {
-      if (fibre.done()) throw;  // the fibre itself was cancelled (killed)
-      cancelled = std::current_exception();
-    }
-    // This task was cancelled: end the fibre too, and wait for it to unwind (it uses stream).
-    fibre.kill();
-    try {
-      co_await fibre.join();
-    } catch (...) {
-    }
-    std::rethrow_exception(cancelled);
+Task<void> run_fibre(Handler& handler, Stream& stream, const FiberOptions& fiber) {
+  auto fibre = tide::spawn_fiber(fiber, [&handler, &stream] { handler(stream); });
+  std::exception_ptr cancelled;
+  try {
+    co_await fibre.join();
+    co_return;
+  } catch (const Cancelled&) {
+    if (fibre.done()) throw;  // the fibre itself was cancelled (killed)
+    cancelled = std::current_exception();
   }
+  fibre.kill();
+  try {
+    co_await fibre.join();
+  } catch (...) {
+  }
+  std::rethrow_exception(cancelled);
 }
 
 template <class Stream, class Handler>
@@ -56,7 +53,10 @@ Task<void> run_connection(Stream stream, Handler& handler, Connections& connecti
   connections.prepare(stream);
   std::exception_ptr error;
   try {
-    co_await run_handler(handler, stream, connections.options().fiber);
+    if constexpr (TaskHandler<Handler, Stream>)
+      co_await handler(stream);  // no frame in between: one less per connection
+    else
+      co_await run_fibre(handler, stream, connections.options().fiber);
   } catch (...) {
     error = std::current_exception();
   }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -104,7 +105,7 @@ class StreamSocket : public detail::Socket {
  private:
   io::Receiver& receiver();
 
-  std::unique_ptr<io::Receiver> receiver_;            // made by the first receive()
+  std::optional<io::Receiver> receiver_;              // made by the first receive()
   std::unique_ptr<detail::StreamDeadline> deadline_;  // made by the first deadline
 };
 
