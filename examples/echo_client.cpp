@@ -5,14 +5,17 @@
 //   echo_client [--host 127.0.0.1] [--port 7000] [--connections 100] [--message-size 64]
 //               [--in-flight 1] [--duration 5] [--warmup 1] [--backend auto|...]
 //
-// After the warm-up it prints "measuring"; after --duration seconds more, one line:
+// Once every connection is up and the warm-up is over, it prints "measuring"; after --duration
+// seconds more, one line:
 //   round_trips=<n> seconds=<s> rt_per_s=<r> p50_us=<a> p99_us=<b> p999_us=<c> errors=<e>
 // and exits 0 (1 if any byte came back wrong or a connection failed).
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <stdexcept>
 #include <string>
@@ -75,26 +78,55 @@ struct Run {
   const Config* config = nullptr;
   bool measuring = false;
   bool finished = false;
+  std::size_t settled = 0;  // connections connected or failed to
+  tide::Event all_settled;  // the warm-up starts once every connection is up
   std::uint64_t round_trips = 0;
   std::uint64_t errors = 0;
   std::vector<float> latencies_us;  // of the measured window
 };
 
-// Byte `offset` of connection `id`'s stream: every message differs, so a byte echoed in the
-// wrong place or from another connection is caught.
-inline std::byte expected(std::size_t id, std::uint64_t offset) {
-  return static_cast<std::byte>((offset * 131 + id * 7 + offset / 251) & 0xff);
-}
+// The bytes every connection sends: a pseudo-random sequence with a prime period, started at
+// a different place for each connection, so a byte echoed in the wrong place or from another
+// connection is caught. Checked and written with memcmp/memcpy a piece at a time.
+class Pattern {
+ public:
+  static constexpr std::size_t period = 4093;
+  Pattern() {
+    for (std::size_t i = 0; i < 2 * period; ++i) {
+      const std::size_t j = i % period;
+      bytes_[i] = static_cast<std::byte>((j * 131 + j / 7 + 17) & 0xff);
+    }
+  }
+  // Visits the pattern of connection `id` from stream offset `offset`, `length` bytes, in
+  // pieces: f(pattern_piece, piece_length, position_in_span).
+  template <class F>
+  void walk(std::size_t id, std::uint64_t offset, std::size_t length, F&& f) const {
+    std::size_t done = 0;
+    while (done < length) {
+      const std::size_t start = static_cast<std::size_t>((offset + done + id * 7) % period);
+      const std::size_t n = std::min(length - done, period);
+      if (!f(bytes_.data() + start, n, done)) return;
+      done += n;
+    }
+  }
 
-tide::Task<void> drive(tide::TcpStream stream, std::size_t id, Run& run) {
+ private:
+  std::array<std::byte, 2 * period> bytes_;
+};
+
+const Pattern pattern;
+
+tide::Task<void> drive(tide::TcpStream& stream, std::size_t id, Run& run) {
   const std::size_t size = run.config->message_size;
   std::vector<std::byte> message(size);
   std::deque<Clock::time_point> sent;  // send time of each message in flight
   std::uint64_t sent_bytes = 0;
   std::uint64_t received_bytes = 0;
   auto send_one = [&]() -> tide::Task<void> {
-    for (std::size_t i = 0; i < size; ++i)
-      message[i] = expected(id, sent_bytes + i);
+    pattern.walk(id, sent_bytes, size, [&](const std::byte* p, std::size_t n, std::size_t at) {
+      std::memcpy(message.data() + at, p, n);
+      return true;
+    });
     sent.push_back(Clock::now());
     sent_bytes += size;
     co_await stream.write_all(message);
@@ -104,35 +136,48 @@ tide::Task<void> drive(tide::TcpStream stream, std::size_t id, Run& run) {
   while (!run.finished) {
     tide::io::Chunk chunk = co_await stream.receive();
     if (chunk.empty()) throw std::runtime_error("the server closed the connection");
-    for (std::byte b : chunk.bytes()) {
-      if (b != expected(id, received_bytes)) {
-        ++run.errors;
-        throw std::runtime_error("connection " + std::to_string(id) + ": byte " +
-                                 std::to_string(received_bytes) + " came back wrong");
+    bool intact = true;
+    pattern.walk(id, received_bytes, chunk.size(),
+                 [&](const std::byte* p, std::size_t n, std::size_t at) {
+                   return intact = std::memcmp(chunk.data() + at, p, n) == 0;
+                 });
+    if (!intact) {
+      ++run.errors;
+      throw std::runtime_error("connection " + std::to_string(id) + ": bytes from " +
+                               std::to_string(received_bytes) + " came back wrong");
+    }
+    const std::uint64_t before = received_bytes / size;
+    received_bytes += chunk.size();
+    chunk.reset();
+    for (std::uint64_t done = received_bytes / size - before; done > 0; --done) {
+      const auto latency = Clock::now() - sent.front();  // a whole message is back
+      sent.pop_front();
+      if (run.measuring) {
+        ++run.round_trips;
+        run.latencies_us.push_back(std::chrono::duration<float, std::micro>(latency).count());
       }
-      ++received_bytes;
-      if (received_bytes % size == 0) {  // a whole message is back
-        const auto latency = Clock::now() - sent.front();
-        sent.pop_front();
-        if (run.measuring) {
-          ++run.round_trips;
-          run.latencies_us.push_back(std::chrono::duration<float, std::micro>(latency).count());
-        }
-        if (!run.finished) co_await send_one();
-      }
+      if (!run.finished) co_await send_one();
     }
   }
+}
+
+void settle(Run& run) {
+  if (++run.settled == run.config->connections) run.all_settled.set();
 }
 
 tide::Task<void> connect_and_drive(tide::SocketAddress address, std::size_t id, Run& run,
                                    tide::Semaphore& connecting) {
   tide::TcpStream stream;
-  {
+  try {
     auto slot = co_await connecting.scoped_acquire();  // a few hundred handshakes at a time
     stream = co_await tide::TcpStream::connect(address);
+  } catch (...) {
+    settle(run);
+    throw;
   }
+  settle(run);
   stream.set_nodelay(true);  // a message goes out whole at once, not after the last one's ACK
-  co_await drive(std::move(stream), id, run);
+  co_await drive(stream, id, run);
 }
 
 double percentile(std::vector<float>& values, double p) {
@@ -157,6 +202,7 @@ tide::Task<int> client(const Config& config) {
   auto seconds = [](double s) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
   };
+  co_await run.all_settled.wait();  // every connection up (or failed) before the warm-up
   co_await tide::sleep_for(seconds(config.warmup));
   std::printf("measuring\n");
   std::fflush(stdout);
