@@ -26,6 +26,7 @@
 #include "dual.hpp"
 #include "peers.hpp"
 #include "robust_peers.hpp"
+#include "sanitizers.hpp"
 
 using namespace tide::testing;
 using tide::Event;
