@@ -57,7 +57,6 @@ SocketAddress SocketAddress::from_native(const void* native, std::uint32_t size)
 }
 
 SocketAddress SocketAddress::ip(std::string_view host, std::uint16_t port) {
-  SocketAddress a;
   std::string text(host);
   if (text.find(':') == std::string::npos) {
     sockaddr_in in{};
