@@ -7,7 +7,9 @@
 // serve's templates instantiated with it), in case another translation unit defines that
 // entity differently; these are included by this file only. Set before any include, since a
 // template's warnings follow the pragmas in force where it is defined.
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning
 #pragma GCC diagnostic ignored "-Wsubobject-linkage"
+#endif
 
 #include <chrono>
 #include <cstdint>
