@@ -52,7 +52,8 @@ class Loop {
     /// Threads of the loop's own `ThreadPool` (used by `to_thread`); 0 = min(32, cores + 4).
     std::size_t thread_pool_size = 0;
     /// Default: one line on stderr, and the loop goes on.
-    UnhandledExceptionHandler on_unhandled_exception{};  // {}: designated initialisers of the rest stay warning-free
+    UnhandledExceptionHandler
+        on_unhandled_exception{};  // {}: designated initialisers of the rest stay warning-free
     /// io_uring: submission ring entries (rounded up to a power of two by the kernel). A full
     /// ring is flushed and reused, so this bounds a batch, not the operations in flight.
     unsigned io_uring_sq_entries = 256;
