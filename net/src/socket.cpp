@@ -6,6 +6,7 @@
 #include <string>
 
 #include <tide/core/errors.hpp>
+#include <tide/io/ops.hpp>
 
 #include "net/src/system.hpp"
 
@@ -20,6 +21,18 @@ io::Fd open_socket(int family, int type, const std::string& what) {
 void bind_to(int fd, const SocketAddress& address, const std::string& what) {
   if (::bind(fd, static_cast<const sockaddr*>(address.data()), address.size()) != 0)
     throw_errno(what + ": bind to " + address.to_string());
+}
+
+Task<io::Fd> connect_stream(SocketAddress address, std::string what) {
+  io::Fd fd = open_socket(native_family(address.family()), SOCK_STREAM, what);
+  std::error_code failure;
+  try {
+    co_await io::connect(fd.get(), static_cast<const sockaddr*>(address.data()), address.size());
+  } catch (const std::system_error& e) {
+    failure = e.code();  // rethrown below, naming the address
+  }
+  if (failure) throw std::system_error(failure, what);
+  co_return fd;
 }
 
 SocketAddress local_address_of(int fd) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include <tide/core/task.hpp>
 #include <tide/io/fd.hpp>
 #include <tide/net/socket_address.hpp>
 
@@ -38,6 +39,8 @@ inline int native_family(SocketAddress::Family family) {
 io::Fd open_socket(int family, int type, const std::string& what);
 /// bind(2) of `fd` to `address`. Throws std::system_error naming `what` and the address.
 void bind_to(int fd, const SocketAddress& address, const std::string& what);
+/// A new stream socket connected to `address`. Throws std::system_error naming `what`.
+Task<io::Fd> connect_stream(SocketAddress address, std::string what);
 /// getsockname / getpeername as a SocketAddress.
 SocketAddress local_address_of(int fd);
 SocketAddress peer_address_of(int fd);

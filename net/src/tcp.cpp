@@ -39,15 +39,7 @@ Task<TcpStream> TcpListener::accept() {
 Task<TcpStream> TcpStream::connect(SocketAddress address) {
   const std::string what = "tide::net::TcpStream::connect to " + address.to_string();
   if (!address.is_ip()) throw std::invalid_argument(what + ": not an IP address");
-  io::Fd fd = detail::open_socket(detail::native_family(address.family()), SOCK_STREAM, what);
-  std::error_code failure;
-  try {
-    co_await io::connect(fd.get(), static_cast<const sockaddr*>(address.data()), address.size());
-  } catch (const std::system_error& e) {
-    failure = e.code();
-  }
-  if (failure) throw std::system_error(failure, what);
-  co_return TcpStream(std::move(fd));
+  co_return TcpStream(co_await detail::connect_stream(std::move(address), what));
 }
 
 Task<TcpStream> TcpStream::connect(std::string host, std::string service) {

@@ -38,15 +38,7 @@ Task<UnixStream> UnixStream::connect(SocketAddress address) {
   const std::string what = "tide::net::UnixStream::connect to " + address.to_string();
   if (address.family() != SocketAddress::Family::unix_path)
     throw std::invalid_argument(what + ": not a Unix socket address");
-  io::Fd fd = detail::open_socket(AF_UNIX, SOCK_STREAM, what);
-  std::error_code failure;
-  try {
-    co_await io::connect(fd.get(), static_cast<const sockaddr*>(address.data()), address.size());
-  } catch (const std::system_error& e) {
-    failure = e.code();
-  }
-  if (failure) throw std::system_error(failure, what);
-  co_return UnixStream(std::move(fd));
+  co_return UnixStream(co_await detail::connect_stream(std::move(address), what));
 }
 
 std::pair<UnixStream, UnixStream> socketpair() {
