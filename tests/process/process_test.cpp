@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -49,6 +50,15 @@ std::set<std::string> lines_of(const std::string& text) {
   for (std::string line; std::getline(in, line);)
     lines.insert(line);
   return lines;
+}
+
+// The fallback.nopidfd ctest runs this suite with clone3 and pidfd_open refused (ENOSYS), as
+// on Linux before 5.3 or under a seccomp filter: spawn then forks, and wait() uses SIGCHLD.
+TEST(Process, FallbackWithoutPidfdsIsInEffectWhenAsked) {
+  if (std::getenv("TIDE_EXPECT_NO_PIDFD") == nullptr) GTEST_SKIP() << "only in fallback.nopidfd";
+  errno = 0;
+  EXPECT_LT(::syscall(SYS_pidfd_open, ::getpid(), 0), 0);
+  EXPECT_EQ(errno, ENOSYS);
 }
 
 TEST(Process, ThousandChildrenLeaveNoZombie) {

@@ -15,6 +15,7 @@
 
 #include <tide/core/errors.hpp>
 #include <tide/io/ops.hpp>
+#include <tide/io/signals.hpp>
 
 #include "io/src/process/reaper.hpp"
 
@@ -49,9 +50,13 @@ Process::~Process() {
   }
   if (daemon_) {
     // A daemon child does not outlive the object that started it.
-    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    try {
+      kill();
+    } catch (...) {
+    }
     siginfo_t info{};
-    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED | __WALL) < 0 &&
+    while ((pidfd_ ? ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.get()), &info, WEXITED)
+                   : ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED)) < 0 &&
            errno == EINTR) {
     }
     return;
@@ -63,7 +68,7 @@ bool Process::try_reap() {
   if (reaped_) return true;
   int code = -1, signal = 0;
   bool lost = false;
-  if (!detail::reap_pidfd(pidfd_.get(), code, signal, lost)) return false;
+  if (!detail::reap_child(pid_, pidfd_.get(), code, signal, lost)) return false;
   reaped_ = true;
   status_lost_ = lost;
   code_ = code;
@@ -77,9 +82,17 @@ bool Process::running() {
 
 Task<int> Process::wait() {
   if (pid_ < 0) throw UsageError("tide::Process::wait: no process (moved from)");
-  // The pidfd stays open after the reap (it stays readable), so several waiters are fine.
-  while (!try_reap())
-    co_await wait_ready(pidfd_.get(), POLLIN);
+  if (pidfd_) {
+    // The pidfd stays open after the reap (it stays readable), so several waiters are fine.
+    while (!try_reap())
+      co_await wait_ready(pidfd_.get(), POLLIN);
+  } else {
+    // No pidfds (Linux before 5.3, or a filter): SIGCHLD, subscribed before the first look
+    // so that an end between the look and the wait still wakes us.
+    Signals child_ended{SIGCHLD};
+    while (!try_reap())
+      co_await child_ended.wait();
+  }
   if (status_lost_)
     throw ProcessError("tide::Process::wait: the exit status of process " + std::to_string(pid_) +
                        " was collected by someone else (SIGCHLD ignored, or waitpid(-1) in "
@@ -102,7 +115,9 @@ void Process::send_signal(int signal) {
     throw std::invalid_argument("tide::Process::send_signal: " + std::to_string(signal) +
                                 " is not a signal number");
   if (pid_ < 0 || reaped_) return;
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) < 0 && errno != ESRCH)
+  const long sent = pidfd_ ? ::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0)
+                           : ::kill(pid_, signal);  // not yet reaped: the pid is still ours
+  if (sent < 0 && errno != ESRCH)
     throw std::system_error(
         errno, std::system_category(),
         "tide::Process: signal " + std::to_string(signal) + " to process " + std::to_string(pid_));

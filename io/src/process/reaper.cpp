@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 #include <tide/io/ops.hpp>
+#include <tide/io/signals.hpp>
 
 namespace tide::io::detail {
 
@@ -33,11 +36,11 @@ std::vector<Orphan>& orphans() {
   return *list;
 }
 
-bool reap_raw(int pidfd) {
+bool reap_raw(const Orphan& orphan) {
   int code = 0, signal = 0;
   bool lost = false;
   try {
-    return reap_pidfd(pidfd, code, signal, lost);
+    return reap_child(orphan.pid, orphan.pidfd, code, signal, lost);
   } catch (const std::system_error&) {
     return true;  // nothing more can be learned from it
   }
@@ -54,20 +57,27 @@ struct Watched {
   Orphan orphan;
   bool done = false;
   ~Watched() {
-    if (!done && !reap_raw(orphan.pidfd))
+    if (done) return;
+    if (!reap_raw(orphan))
       keep(orphan);
-    else if (!done)
+    else if (orphan.pidfd >= 0)
       ::close(orphan.pidfd);
   }
 };
 
 Task<void> reap_when_ended(Orphan orphan) {
   Watched watched{orphan};
-  co_await wait_ready(watched.orphan.pidfd, POLLIN);
-  reap_raw(watched.orphan.pidfd);
+  if (orphan.pidfd >= 0) {
+    co_await wait_ready(orphan.pidfd, POLLIN);
+    reap_raw(orphan);
+  } else {
+    Signals child_ended{SIGCHLD};  // no pidfds here: subscribed before the first look
+    while (!reap_raw(orphan))
+      co_await child_ended.wait();
+  }
   watched.done = true;
   // The loop saw this number: close it through the loops so none keeps a registration.
-  Fd(watched.orphan.pidfd).close();
+  if (orphan.pidfd >= 0) Fd(orphan.pidfd).close();
 }
 
 /// PIDFD_GET_INFO's first version (linux/pidfd.h, Linux 6.15), spelled out since older headers
@@ -92,14 +102,21 @@ bool exit_status_of(int pidfd, int& status) {
 
 }  // namespace
 
-bool reap_pidfd(int pidfd, int& code, int& signal, bool& lost) {
+int open_pidfd(pid_t pid) noexcept {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool reap_child(pid_t pid, int pidfd, int& code, int& signal, bool& lost) {
   siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG | __WALL) < 0) {
+  const int waited = pidfd >= 0
+                         ? ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG)
+                         : ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG);
+  if (waited < 0) {
     if (errno == ECHILD) {
       // Someone else reaped it (a host that ignores SIGCHLD, or calls waitpid(-1)). Since
       // Linux 6.15 the pidfd still knows how it ended.
       int status = 0;
-      if (exit_status_of(pidfd, status)) {
+      if (pidfd >= 0 && exit_status_of(pidfd, status)) {
         code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
       } else {
@@ -121,10 +138,11 @@ bool reap_pidfd(int pidfd, int& code, int& signal, bool& lost) {
 }
 
 void adopt_orphan(pid_t pid, Fd pidfd) {
-  // A fresh number: the old one may still be known to a loop of this thread.
-  Orphan orphan{pid, ::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 0)};
+  // A fresh number: the old one may still be known to a loop of this thread. Without pidfds
+  // (-1) the orphan is reaped by pid.
+  Orphan orphan{pid, pidfd ? ::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 0) : -1};
+  if (pidfd && orphan.pidfd < 0) return;  // out of fds: init reaps it after we exit
   pidfd.close();
-  if (orphan.pidfd < 0) return;  // out of fds: the child is reaped by init after we exit
   if (Loop* loop = Loop::try_current()) {
     try {
       loop->spawn(reap_when_ended(orphan), "tide: reap child " + std::to_string(pid)).detach();
@@ -133,17 +151,17 @@ void adopt_orphan(pid_t pid, Fd pidfd) {
       // No memory for a task: the list below still reaps it.
     }
   }
-  if (reap_raw(orphan.pidfd))
-    ::close(orphan.pidfd);
-  else
+  if (!reap_raw(orphan))
     keep(orphan);
+  else if (orphan.pidfd >= 0)
+    ::close(orphan.pidfd);
 }
 
 void reap_orphans() noexcept {
   std::lock_guard lock(orphans_mutex);
   std::erase_if(orphans(), [](const Orphan& orphan) {
-    if (!reap_raw(orphan.pidfd)) return false;
-    ::close(orphan.pidfd);
+    if (!reap_raw(orphan)) return false;
+    if (orphan.pidfd >= 0) ::close(orphan.pidfd);
     return true;
   });
 }

@@ -14,8 +14,12 @@ void adopt_orphan(pid_t pid, Fd pidfd);
 /// Reaps the adopted children that have ended (non-blocking).
 void reap_orphans() noexcept;
 
-/// waitid on a pidfd, non-blocking: true once the child has ended (its status in `code` /
-/// `signal`), or `lost` if someone else collected it.
-bool reap_pidfd(int pidfd, int& code, int& signal, bool& lost);
+/// waitid on the pidfd (or on the pid where there is none), non-blocking: true once the child
+/// has ended (its status in `code` / `signal`), or `lost` if someone else collected it.
+bool reap_child(pid_t pid, int pidfd, int& code, int& signal, bool& lost);
+
+/// pidfd_open(pid); -1 (errno set) where the kernel has no pidfds (before Linux 5.3, ENOSYS),
+/// a filter refuses them, or the child is already gone (ESRCH).
+int open_pidfd(pid_t pid) noexcept;
 
 }  // namespace tide::io::detail

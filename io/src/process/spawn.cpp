@@ -157,14 +157,21 @@ Process Process::spawn(std::vector<std::string> argv, ProcessOptions options) {
   sigset_t all, parent_mask;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &parent_mask);
-  const long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
-  const int clone_error = errno;
+  long pid = ::syscall(SYS_clone3, &clone, sizeof clone);
+  int clone_error = errno;
+  if (pid < 0 && (clone_error == ENOSYS || clone_error == EPERM)) {
+    // No clone3 (Linux before 5.3, or a seccomp filter): glibc's fork, after which the child
+    // is just as careful; a pidfd if the kernel has them, else wait() falls back on SIGCHLD.
+    pid = ::fork();
+    clone_error = errno;
+    if (pid > 0) pidfd = detail::open_pidfd(static_cast<pid_t>(pid));
+  }
   if (pid == 0)
     exec_child(plan.child, options, parent, path.c_str(), args.data(), envp, report_write.get(),
                parent_mask);
   ::pthread_sigmask(SIG_SETMASK, &parent_mask, nullptr);
   if (pid < 0)
-    throw std::system_error(clone_error, std::system_category(), "tide::Process::spawn: clone3");
+    throw std::system_error(clone_error, std::system_category(), "tide::Process::spawn: clone");
 
   Process process;
   process.pid_ = static_cast<pid_t>(pid);
@@ -181,7 +188,7 @@ Process Process::spawn(std::vector<std::string> argv, ProcessOptions options) {
   } while (n < 0 && errno == EINTR);
   if (n == sizeof failure) {
     siginfo_t info{};
-    ::waitid(P_PIDFD, static_cast<id_t>(pidfd), &info, WEXITED | __WALL);  // it exits at once
+    ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED);  // it exits at once
     process.reaped_ = true;
     throw std::system_error(
         failure.error, std::system_category(),

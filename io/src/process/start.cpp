@@ -97,12 +97,12 @@ Process start_child(const ProcessOptions& options, ChildBody body) {
   Process process;
   process.pid_ = pid;
   process.daemon_ = options.daemon;
-  process.pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!process.pidfd_) {
+  process.pidfd_.reset(open_pidfd(pid));
+  if (!process.pidfd_ && errno == ESRCH) {
     // Only a reap by someone else (a host's waitpid(-1)) can have taken it this fast.
     process.reaped_ = true;
     process.status_lost_ = true;
-  }
+  }  // other errors: no pidfds here; wait() falls back on SIGCHLD
   for (Fd& end : plan.child_ends)
     end.close();
   if (plan.parent[0]) process.stdin_.emplace(Fd(), std::move(plan.parent[0]));
