@@ -91,7 +91,7 @@ TEST(SeedsProcess, DaemonChildEndsWithItsParent) {
             std::printf("%s is dying\n", name.c_str());
           },
           std::string("jack"));
-      std::printf("main over\n");
+      std::printf("main over\n%d\n", p.pid());
       std::fflush(stdout);
       ::_exit(0);  // the parent ends without joining (p's destructor does not run)
     });
@@ -99,9 +99,11 @@ TEST(SeedsProcess, DaemonChildEndsWithItsParent) {
     auto out = co_await tide::timeout(2s, parent.communicate());
     EXPECT_NE(out.out.find("main over\n"), std::string::npos) << out.out;
     EXPECT_EQ(out.out.find("is dying"), std::string::npos) << out.out;
-    int status = 0;
-    while (::waitpid(-1, &status, WNOHANG | __WALL) > 0) {
-    }  // the daemon, handed to us
+    // The daemon, handed to us: killed, not ended by itself.
+    const pid_t daemon = std::stoi(out.out.substr(out.out.find("main over\n") + 10));
+    siginfo_t info{};
+    EXPECT_EQ(::waitid(P_PID, static_cast<id_t>(daemon), &info, WEXITED), 0);
+    EXPECT_EQ(info.si_code, CLD_KILLED);
   });
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
 }
@@ -118,14 +120,17 @@ TEST(SeedsProcess, OrphanIsAdopted) {
           tide::sleep(1ms);  // until the parent has died; bounded
         std::printf("adopted by %s\n", ::getppid() == me ? "the subreaper" : "someone else");
       });
-      (void)orphan;
+      std::printf("%d\n", orphan.pid());
+      std::fflush(stdout);
       ::_exit(0);
     });
     auto out = co_await parent.communicate();
-    EXPECT_EQ(out.out, "adopted by the subreaper\n");
+    const auto newline = out.out.find('\n');
+    EXPECT_EQ(out.out.substr(newline + 1), "adopted by the subreaper\n");
+    const pid_t orphan = std::stoi(out.out.substr(0, newline));
     int status = 0;
-    EXPECT_GT(::waitpid(-1, &status, __WALL), 0);  // we reap the orphan: no zombie left
-    EXPECT_EQ(tide::testing::zombie_children(), 0);
+    EXPECT_EQ(::waitpid(orphan, &status, 0), orphan);  // we reap the orphan: no zombie left
+    EXPECT_EQ(status, 0);
   });
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
 }
