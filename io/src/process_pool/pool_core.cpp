@@ -52,10 +52,11 @@ std::exception_ptr crashed(pid_t pid, int status) {
 
 /// A bare coroutine (not a tide task: no job, nothing to cancel) whose handle the pool puts in
 /// the loop's ready queue. Its frame outlives the pool if it is still queued when the pool
-/// goes: it then finds `alive` false and ends (final_suspend never suspends: the frame frees
-/// itself).
+/// goes: it then finds the link's core null and ends (final_suspend never suspends: the frame
+/// frees itself).
 struct PoolCore::Pump {
   struct promise_type {
+    // Suspends at once: the first resumption (from the ready queue) starts the first turn.
     Pump get_return_object() noexcept {
       return Pump{std::coroutine_handle<promise_type>::from_promise(*this)};
     }
@@ -68,22 +69,26 @@ struct PoolCore::Pump {
 };
 
 /// What the pool registers with its loop (LoopCore::set_extension): destroyed with the loop,
-/// before its backend, so a pool that outlives its loop lets go of its I/O in time.
+/// after its ready queue was cleared and before its backend. It owns the pump's frame once the
+/// pool is gone: a pool destroyed while its pump is queued leaves the frame to end itself when
+/// resumed, or to be destroyed here if the loop never resumes it.
 struct PoolCore::LoopLink {
   PoolCore* core = nullptr;
+  std::coroutine_handle<> pump;  // the pump's frame while it exists
   ~LoopLink() {
     if (core != nullptr) core->loop_gone();
+    if (pump) pump.destroy();
   }
 };
 
-// The pump's body: `alive` lives in the frame; the core points at it.
-PoolCore::Pump PoolCore::run_pump(PoolCore* core, bool** alive_out) {
-  bool alive = true;
-  *alive_out = &alive;
-  for (;;) {
+PoolCore::Pump PoolCore::run_pump(LoopLink* link) {
+  for (;;) {  // resumed once per scheduling (the initial suspension is the first wait)
+    if (link->core == nullptr) {
+      link->pump = nullptr;  // the frame ends (and frees itself) now
+      co_return;
+    }
+    link->core->turn();
     co_await std::suspend_always{};
-    if (!alive) co_return;
-    core->turn();
   }
 }
 
@@ -155,12 +160,12 @@ PoolCore::~PoolCore() {
   fail_everything("tide::ProcessPool: the pool was destroyed before this task finished");
   notify_finished();
   stop_processes();
-  if (link_) link_->core = nullptr;
-  if (pump_) {
-    if (pump_scheduled_)
-      *pump_alive_ = false;  // it ends itself when the loop resumes it
-    else
+  if (link_ != nullptr) {
+    link_->core = nullptr;
+    if (!pump_scheduled_) {  // else it ends itself when resumed, or goes with the loop
       pump_.destroy();
+      link_->pump = nullptr;
+    }
   }
 }
 
@@ -210,7 +215,22 @@ void PoolCore::send_control(const ControlRequest& request, int fd) {
   }
 }
 
-std::vector<pid_t> PoolCore::pids() const {
+std::vector<pid_t> PoolCore::pids() {
+  // A worker being started has no pid until the server reports it, a fork's time later (the
+  // loop side reads reports only while calls are out): wait for those reports here.
+  const auto unreported = [&] {
+    return std::any_of(workers_.begin(), workers_.end(),
+                       [](const auto& w) { return w->fd >= 0 && !w->eof && w->pid == 0; });
+  };
+  for (int i = 0; i < 500 && !stopped_ && !broken_ && unreported(); ++i) {
+    pollfd ready{control_, POLLIN, 0};
+    if (::poll(&ready, 1, 10) <= 0) continue;
+    try {
+      read_control();
+    } catch (...) {
+      break;  // reported by the next turn, which reads the same socket
+    }
+  }
   std::vector<pid_t> out;
   for (const auto& w : workers_)
     if (w->pid > 0 && !w->eof) out.push_back(w->pid);
@@ -229,9 +249,8 @@ tide::detail::LoopCore& PoolCore::bind(const char* what) {
   link->core = this;
   loop_->set_extension(link.get(), link);
   link_ = link.get();
-  auto pump = run_pump(this, &pump_alive_);
-  pump_ = pump.handle;
-  pump_.resume();  // runs to its first co_await (it records `alive`), then waits to be scheduled
+  pump_ = run_pump(link_).handle;
+  link_->pump = pump_;
   return here;
 }
 
@@ -719,9 +738,9 @@ void PoolCore::loop_gone() noexcept {
   }
   disarm(control_op_);
   if (pump_) {
-    *pump_alive_ = false;
     pump_.destroy();
     pump_ = nullptr;
+    link_->pump = nullptr;
   }
   pump_scheduled_ = false;
   expecting_ = false;

@@ -51,7 +51,8 @@ class PoolCore {
   [[nodiscard]] bool stopped() const noexcept { return stopped_; }
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
-  [[nodiscard]] std::vector<pid_t> pids() const;
+  /// Waits (briefly, blocking) for the fork server's reports of workers being started.
+  [[nodiscard]] std::vector<pid_t> pids();
   [[nodiscard]] pid_t server_pid() const noexcept { return server_pid_; }
   /// Binds to the running loop on first use; UsageError from any other. Returns it.
   tide::detail::LoopCore& bind(const char* what);
@@ -81,7 +82,7 @@ class PoolCore {
   };
   struct LoopLink;
   struct Pump;
-  static Pump run_pump(PoolCore* core, bool** alive_out);
+  static Pump run_pump(LoopLink* link);
 
   void schedule() noexcept;
   void turn() noexcept;
@@ -118,7 +119,6 @@ class PoolCore {
   std::size_t queued_live_ = 0;       // of `queued_`, those still queued
   std::vector<RequestPtr> finished_;  // done this turn, to notify at its end
   std::coroutine_handle<> pump_;
-  bool* pump_alive_ = nullptr;  // owned by the pump's frame: false once this core is gone
   bool pump_scheduled_ = false;
   bool in_turn_ = false;
   bool expecting_ = false;  // loop_->expect_completions_soon() is held

@@ -45,7 +45,7 @@ std::size_t ProcessPool::size() const noexcept {
   return core_->worker_count();
 }
 
-std::vector<pid_t> ProcessPool::pids() const {
+std::vector<pid_t> ProcessPool::pids() {
   return core_->pids();
 }
 

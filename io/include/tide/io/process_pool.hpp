@@ -188,8 +188,9 @@ class ProcessPool {
 
   /// Worker slots (Options::workers).
   [[nodiscard]] std::size_t size() const noexcept;
-  /// The pids of the workers running now (as reported so far by the fork server).
-  [[nodiscard]] std::vector<pid_t> pids() const;
+  /// The pids of the workers running now. A worker being started is reported by the fork
+  /// server a fork's time later: this waits (blocking, about a millisecond) for that report.
+  [[nodiscard]] std::vector<pid_t> pids();
   /// The fork server's pid (-1 once stopped).
   [[nodiscard]] pid_t server_pid() const noexcept;
 
