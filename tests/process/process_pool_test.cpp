@@ -577,8 +577,8 @@ TEST(ProcessPool, WorkersForkedWhileOtherThreadsHoldLocksStillRun) {
       EXPECT_THROW((void)co_await stuck, tide::WorkerCrashed);
     }
     std::vector<tide::PoolFuture<int>> futures;
-    for (int i = 0; i < 20; ++i)
-      futures.push_back(pool.submit(malloc_and_lock, 50));
+    for (int i = 0; i < 20; ++i)  // a deadline, so a deadlocked worker fails instead of hanging
+      futures.push_back(pool.submit_with_timeout(10s, malloc_and_lock, 50));
     for (auto& f : futures)
       EXPECT_EQ(co_await f, 50);
     stop = true;
