@@ -26,6 +26,8 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
 #include <tide/io/process.hpp>
+#include <tide/io/process_pool.hpp>
+#include <tide/io/signals.hpp>
 #include <tide/io/receiver.hpp>
 #include <tide/net/net.hpp>
 #include <tide/sync/barrier.hpp>
