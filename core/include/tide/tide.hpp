@@ -27,8 +27,8 @@
 #include <tide/io/pipe.hpp>
 #include <tide/io/process.hpp>
 #include <tide/io/process_pool.hpp>
-#include <tide/io/signals.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/io/signals.hpp>
 #include <tide/net/net.hpp>
 #include <tide/sync/barrier.hpp>
 #include <tide/sync/bounded_semaphore.hpp>
