@@ -36,7 +36,10 @@ class PoolStream;
 ///     int square(int x) { return x * x; }
 ///     tide::ProcessPool pool({.workers = 2});
 ///     int y = co_await pool.submit(square, 7);                     // 49
-///     std::vector<int> ys = co_await pool.map(square, std::vector{1, 2, 3});
+///     std::vector<int> xs{1, 2, 3};
+///     std::vector<int> ys = co_await pool.map(square, xs);         // 1, 4, 9
+///     // (g++ 12 rejects a braced temporary such as std::vector{1, 2, 3} inside a co_await
+///     // expression, "array used as initializer": name it first.)
 ///
 /// What crosses: a function crosses by address (the workers are forks of this program, so
 /// addresses are the same there): a plain function, a lambda without captures or an empty
