@@ -14,6 +14,10 @@ namespace tide::detail {
 
 [[gnu::tls_model("initial-exec")]] constinit thread_local FiberJob* t_running_fiber = nullptr;
 
+void forget_running_fiber_after_fork() noexcept {
+  t_running_fiber = nullptr;
+}
+
 FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owner) {
   kind = "fibre";
   name = options.name;

@@ -9,6 +9,8 @@
 
 #include <tide/core/errors.hpp>
 
+#include "core/src/fork_guard.hpp"
+
 namespace tide::detail {
 
 Inbox::Inbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -20,6 +22,9 @@ Inbox::~Inbox() {
 }
 
 void Inbox::post(Callback fn) {
+  // A child's post would wake the parent's loop through the shared eventfd and then be lost.
+  if (inherited_through_fork(born_)) [[unlikely]]
+    throw_inherited("tide::Loop::post");
   bool wake = false;
   {
     std::lock_guard lock(mutex_);

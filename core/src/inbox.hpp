@@ -7,6 +7,7 @@
 
 #include <tide/core/detail/callback.hpp>
 
+#include "core/src/fork_guard.hpp"
 #include "core/src/spin.hpp"
 
 namespace tide::detail {
@@ -56,7 +57,8 @@ class Inbox {
   void take_posted(std::vector<Callback>& out);
 
   std::atomic<bool> has_items_{false};
-  AdaptiveSpin spin_;  // loop thread only
+  unsigned born_ = fork_generation.load(std::memory_order_relaxed);  // see fork_guard.hpp
+  AdaptiveSpin spin_;                                                // loop thread only
 
   mutable std::mutex mutex_;
   std::vector<Callback> items_;  // guarded by mutex_

@@ -10,6 +10,7 @@
 #include <tide/core/thread_pool.hpp>
 
 #include "core/src/backend/driver.hpp"
+#include "core/src/fork_guard.hpp"
 #include "core/src/inbox.hpp"
 #include "core/src/sigpipe.hpp"
 #include "core/src/thread_loops.hpp"
@@ -38,12 +39,20 @@ Backend backend_from_environment(Backend requested) {
 
 }  // namespace
 
+namespace detail {
+void forget_running_loop_after_fork() noexcept {
+  t_running = nullptr;
+  t_next = nullptr;
+}
+}  // namespace detail
+
 // ---- Loop --------------------------------------------------------------------------------
 
 Loop::Loop() : Loop(Options{}) {}
 
 Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
   detail::ignore_sigpipe();
+  detail::watch_forks();
   auto& c = *core_;
   c.inbox = std::make_shared<detail::Inbox>();
   c.driver = detail::make_driver(backend_from_environment(options.backend),
@@ -56,6 +65,12 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
 }
 
 Loop::~Loop() {
+  // In a forked child the loop is the parent's: tearing it down would cancel the parent's
+  // operations through the shared ring. Its memory is left to the child's exit.
+  if (detail::inherited_through_fork(core_->born)) {
+    (void)core_.release();
+    return;
+  }
   teardown();
 }
 
@@ -157,6 +172,7 @@ void Loop::stop() noexcept {
 
 void Loop::run() {
   auto& c = *core_;
+  if (detail::inherited_through_fork(c.born)) detail::throw_inherited("tide::Loop::run");
   if (c.running) throw UsageError("tide::Loop::run(): called from inside the same loop");
   while (!c.stopping && alive())
     iterate(std::chrono::nanoseconds::max());
@@ -164,6 +180,7 @@ void Loop::run() {
 }
 
 bool Loop::run_once(std::chrono::nanoseconds max_wait) {
+  if (detail::inherited_through_fork(core_->born)) detail::throw_inherited("tide::Loop::run_once");
   if (core_->running) throw UsageError("tide::Loop::run_once(): called from inside the same loop");
   return iterate(max_wait);
 }
@@ -176,6 +193,8 @@ bool Loop::alive() const noexcept {
 
 bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   auto& c = *core_;
+  if (detail::inherited_through_fork(c.born)) [[unlikely]]
+    detail::throw_inherited("tide::Loop::run");
   if (c.runner == std::thread::id{}) [[unlikely]]
     bind_to_this_thread();
   c.check_thread("run");
@@ -278,6 +297,8 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
 
 void Loop::cancel_remaining() {
   auto& c = *core_;
+  if (detail::inherited_through_fork(c.born))
+    detail::throw_inherited("tide::Loop::cancel_remaining");
   if (c.running) throw UsageError("tide::Loop::cancel_remaining(): called from inside the loop");
   using Live = decltype(c.live);
   for (detail::Job* job = c.live.front(); job != nullptr; job = Live::next(*job))
@@ -304,6 +325,7 @@ void Loop::bind_to_this_thread() {
 
 void Loop::run_until_finished(const detail::OwnedJob& job) {
   auto& c = *core_;
+  if (detail::inherited_through_fork(c.born)) detail::throw_inherited("tide::run");
   if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
   while (!job.finished) {
     bool more = iterate(std::chrono::nanoseconds::max());

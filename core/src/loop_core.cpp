@@ -7,11 +7,13 @@
 #include <tide/core/thread_pool.hpp>
 
 #include "core/src/backend/driver.hpp"
+#include "core/src/fork_guard.hpp"
 #include "core/src/inbox.hpp"
 
 namespace tide::detail {
 
-LoopCore::LoopCore(Loop& facade) : owner(facade) {}
+LoopCore::LoopCore(Loop& facade)
+    : owner(facade), born(fork_generation.load(std::memory_order_relaxed)) {}
 LoopCore::~LoopCore() = default;
 
 void LoopCore::io_submit(IoOp& op) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <new>
 
 #include <tide/core/detail/loop_core.hpp>
 
@@ -31,6 +32,11 @@ void ThreadLoops::forget_fd(int fd) noexcept {
   std::lock_guard lock(mutex_);
   for (LoopCore* loop : loops_)
     loop->forget_fd(fd);
+}
+
+void forget_thread_loops_after_fork() noexcept {
+  // The list is the parent's: leave its memory alone (no destructor, no lock) and start empty.
+  new (&t_loops) std::shared_ptr<ThreadLoops>();
 }
 
 void close_fd(int fd) noexcept {

@@ -148,6 +148,7 @@ class LoopCore {
   bool running = false;          // inside run()/run_once(): re-entry is an error
   bool stopping = false;         // stop() was called; run() returns after this iteration
   bool closing = false;          // the destructor is tearing the loop down
+  unsigned born = 0;             // the process's fork generation when made (see fork_guard)
   std::uint64_t iterations = 0;
   std::thread::id runner;  // the thread that ran the loop first (default: not yet run)
   std::shared_ptr<ThreadLoops> thread_loops;  // the runner's list of loops (see close_fd)
