@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -105,7 +106,12 @@ ProcessQueueCore::ProcessQueueCore(std::size_t maxsize, const char* name)
   socklen_t length = sizeof granted;
   if (::getsockopt(sender_.get(), SOL_SOCKET, SO_SNDBUF, &granted, &length) < 0)
     throw_errno(errno, name, "getsockopt(SO_SNDBUF)");
-  max_item_ = static_cast<std::size_t>(granted) - kernel_record_overhead - 1;  // less the tag
+  // A record is one buffer in the kernel, most of it one contiguous allocation: 5 MiB fails
+  // with ENOBUFS on Linux 6.18 (past kmalloc's 4 MiB), and the larger it is the likelier
+  // fragmentation makes it fail. 1 MiB (order 8) is the limit we promise.
+  const std::size_t record_limit =
+      std::min(static_cast<std::size_t>(granted) - kernel_record_overhead, std::size_t{1} << 20);
+  max_item_ = record_limit - 1;  // less the tag
 
   if (maxsize > 0) slots_.reset(make_eventfd(static_cast<unsigned>(maxsize), true, name));
   idle_.reset(make_eventfd(1, false, name));  // nothing unfinished yet
