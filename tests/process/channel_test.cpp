@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 
 #include <tide/core/errors.hpp>
 #include <tide/core/timeout.hpp>
+#include <tide/io/ops.hpp>
 
 #include "support/child.hpp"
 #include "support/styles.hpp"
@@ -250,6 +252,23 @@ TYPED_TEST(ChannelTest, ACancelledOrTimedOutRecvLosesNothing) {
     EXPECT_EQ(co_await rest, message);
     co_await a.send(5);
     EXPECT_EQ(co_await b.recv<int>(), 5);
+  });
+}
+
+// A send cancelled after part of its message went out would leave the peer a stream it
+// cannot split into messages: later sends on that end refuse with ChannelError.
+TYPED_TEST(ChannelTest, ASendCancelledMidMessageBreaksTheChannelForSending) {
+  run_clean([]() -> Task<void> {
+    auto ends = tide::Channel::pair();
+    tide::Channel& a = ends.first;
+    const std::string big = pattern(8 << 20, 'z');  // far more than the socket buffer holds
+    auto sender = TypeParam::start([&a, &big] { return a.send_bytes(big); });
+    (void)co_await tide::io::wait_ready(ends.second.fd(), POLLIN);  // part of it is out
+    co_await settle();
+    EXPECT_FALSE(sender.done());
+    TypeParam::stop(sender);
+    EXPECT_THROW(co_await sender, tide::Cancelled);
+    EXPECT_THROW(co_await a.send(1), tide::ChannelError);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <new>
 #include <span>
@@ -57,10 +58,17 @@ class SharedArray {
 
  private:
   SharedArray(std::size_t size, const T* initial)
-      : memory_(size * sizeof(T), "tide::SharedArray"), size_(size) {
+      : memory_(bytes_for(size), "tide::SharedArray"), size_(size) {
     T* p = static_cast<T*>(memory_.data());
     for (std::size_t i = 0; i < size; ++i)
       ::new (p + i) T(initial ? initial[i] : T{});
+  }
+
+  static std::size_t bytes_for(std::size_t size) {
+    if (size > std::numeric_limits<std::size_t>::max() / sizeof(T))
+      throw std::length_error("tide::SharedArray: " + std::to_string(size) +
+                              " elements do not fit in memory");
+    return size * sizeof(T);
   }
 
   detail::SharedMapping memory_;
