@@ -244,6 +244,14 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     if (timeout != std::chrono::nanoseconds::zero() && c.outside_work > 0 &&
         c.inbox->spin_for_post())
       timeout = std::chrono::nanoseconds::zero();
+    // Likewise while completions are expected soon (a process pool's answers): poll the
+    // backend without blocking until one is delivered, for at most the spin budget.
+    if (timeout != std::chrono::nanoseconds::zero() && c.completions_soon > 0 &&
+        c.driver->spin_soon.spin([&] {
+          c.driver->wait(std::chrono::nanoseconds::zero());
+          return !c.ready.empty();
+        }))
+      timeout = std::chrono::nanoseconds::zero();
     const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
     c.driver->wait(timeout);

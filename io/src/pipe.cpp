@@ -37,4 +37,16 @@ Task<void> Pipe::read_exact(std::span<std::byte> buffer) {
   }
 }
 
+Task<std::string> Pipe::read_all() {
+  std::string all;
+  std::size_t n = 0;
+  do {
+    const std::size_t used = all.size();
+    all.resize(used + 16384);
+    n = co_await read(std::span(all.data() + used, 16384));
+    all.resize(used + n);
+  } while (n > 0);
+  co_return all;
+}
+
 }  // namespace tide::io

@@ -21,10 +21,14 @@
 #include <tide/core/when_any.hpp>
 #include <tide/io/acceptor.hpp>
 #include <tide/io/buffer_pool.hpp>
+#include <tide/io/codec.hpp>
 #include <tide/io/fd.hpp>
 #include <tide/io/ops.hpp>
 #include <tide/io/pipe.hpp>
+#include <tide/io/process.hpp>
+#include <tide/io/process_pool.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/io/signals.hpp>
 #include <tide/net/net.hpp>
 #include <tide/sync/barrier.hpp>
 #include <tide/sync/bounded_semaphore.hpp>

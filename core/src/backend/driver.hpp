@@ -11,6 +11,8 @@
 #include <tide/core/backend.hpp>
 #include <tide/core/detail/io_op.hpp>
 
+#include "core/src/spin.hpp"
+
 namespace tide::detail {
 
 /// The private interface between the loop and an I/O backend (one implementation per file
@@ -77,6 +79,10 @@ class Driver {
   [[nodiscard]] virtual bool has_unsubmitted() const noexcept { return false; }
   /// Ops submitted and not yet completed.
   [[nodiscard]] virtual std::size_t pending() const noexcept = 0;
+
+  /// The loop's spin on this backend while completions are expected soon (see
+  /// LoopCore::expect_completions_soon): learns when spinning does not pay.
+  AdaptiveSpin spin_soon;
 };
 
 /// Backend settings from Loop::Options.

@@ -2,7 +2,9 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include <tide/core/task.hpp>
 #include <tide/io/fd.hpp>
@@ -25,6 +27,10 @@ class Pipe {
  public:
   /// Creates the pipe. Throws std::system_error (EMFILE, ...).
   Pipe();
+  /// Adopts existing ends (either may be empty), which must be non-blocking: how a Process
+  /// hands over the parent's end of a child's stdin or stdout.
+  Pipe(Fd read_end, Fd write_end) noexcept
+      : read_end_(std::move(read_end)), write_end_(std::move(write_end)) {}
   Pipe(Pipe&&) noexcept = default;
   Pipe& operator=(Pipe&&) noexcept = default;
 
@@ -52,6 +58,8 @@ class Pipe {
   /// Reads exactly `buffer.size()` bytes. At an early end of file throws std::runtime_error
   /// naming how many bytes arrived.
   [[nodiscard]] Task<void> read_exact(std::span<std::byte> buffer);
+  /// Reads until end of file (the write end closed everywhere) and returns all of it.
+  [[nodiscard]] Task<std::string> read_all();
 
   void close_read() noexcept { read_end_.close(); }
   void close_write() noexcept { write_end_.close(); }

@@ -107,6 +107,14 @@ class LoopCore {
   void outside_work_started() noexcept { ++outside_work; }
   void outside_work_ended() noexcept { --outside_work; }
 
+  /// Completions that should arrive within microseconds (a process pool's answers, from
+  /// workers that spin for the next request): while any are expected, the loop polls the
+  /// backend without blocking, for a bounded spin (core/src/spin.hpp), before it sleeps, since
+  /// a wake-up from another core costs 25-30 us here. Calls must pair; they do not keep the
+  /// loop alive (the operations that deliver those completions do).
+  void expect_completions_soon() noexcept { ++completions_soon; }
+  void completions_soon_ended() noexcept { --completions_soon; }
+
   /// Debug builds of tide: throws UsageError naming `what` when called from another thread
   /// than the one running the loop (a loop is bound to a thread when it first runs).
   void check_thread(const char* what) const;
@@ -143,12 +151,13 @@ class LoopCore {
   IntrusiveList<Job, &Job::live_hook> live;  // live jobs, newest first
   std::size_t live_jobs = 0;
   std::uint64_t next_job_id = 1;
-  bool host_sleeps = false;      // next_timeout() told an embedding host it may sleep
-  std::size_t outside_work = 0;  // calls running outside the loop (see outside_work_started)
-  bool running = false;          // inside run()/run_once(): re-entry is an error
-  bool stopping = false;         // stop() was called; run() returns after this iteration
-  bool closing = false;          // the destructor is tearing the loop down
-  unsigned born = 0;             // the process's fork generation when made (see fork_guard)
+  bool host_sleeps = false;          // next_timeout() told an embedding host it may sleep
+  std::size_t outside_work = 0;      // calls running outside the loop (see outside_work_started)
+  std::size_t completions_soon = 0;  // see expect_completions_soon; > 0: spin before sleeping
+  bool running = false;              // inside run()/run_once(): re-entry is an error
+  bool stopping = false;             // stop() was called; run() returns after this iteration
+  bool closing = false;              // the destructor is tearing the loop down
+  unsigned born = 0;                 // the process's fork generation when made (see fork_guard)
   std::uint64_t iterations = 0;
   std::thread::id runner;  // the thread that ran the loop first (default: not yet run)
   std::shared_ptr<ThreadLoops> thread_loops;  // the runner's list of loops (see close_fd)
