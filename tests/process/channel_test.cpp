@@ -20,8 +20,9 @@
 #include <tide/core/errors.hpp>
 #include <tide/core/timeout.hpp>
 #include <tide/io/ops.hpp>
+#include <tide/io/process.hpp>
 
-#include "support/child.hpp"
+#include "support/require.hpp"
 #include "support/styles.hpp"
 #include "test_loop.hpp"
 
@@ -30,7 +31,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using tide::Task;
-using tide::testing::Child;
 using tide::testing::run_clean;
 using tide::testing::settle;
 
@@ -279,7 +279,7 @@ TEST(ChannelAcrossFork, APeerThatDiesMidMessageGivesChannelError) {
     auto parent_end_child_end = tide::Channel::pair();
     tide::Channel& parent_end = parent_end_child_end.first;
     tide::Channel& child_end = parent_end_child_end.second;
-    auto child = Child::start([&]() -> Task<void> {
+    auto child = tide::Process::start([&]() -> Task<void> {
       parent_end.close();
       co_await child_end.send(std::string("whole"));
       std::string frame(8, '\0');
@@ -306,7 +306,7 @@ TEST(ChannelAcrossFork, APeerThatExitsWithUnreadDataReadsAsClosed) {
     tide::Channel& parent_end = parent_end_child_end.first;
     tide::Channel& child_end = parent_end_child_end.second;
     co_await parent_end.send(std::string("never read"));
-    auto child = Child::start([&] {  // a fibre
+    auto child = tide::Process::start([&] {  // a fibre
       parent_end.close();
       tide::await(child_end.send(1));
     });

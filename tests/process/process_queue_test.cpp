@@ -16,9 +16,10 @@
 #include <tide/core/errors.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/timeout.hpp>
+#include <tide/io/process.hpp>
 #include <tide/io/process_lock.hpp>
 
-#include "support/child.hpp"
+#include "support/require.hpp"
 #include "support/styles.hpp"
 #include "test_loop.hpp"
 
@@ -27,8 +28,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using tide::Task;
-using tide::testing::Child;
-using tide::testing::require;
 using tide::testing::run_clean;
 using tide::testing::settle;
 
@@ -224,9 +223,10 @@ TEST(ProcessQueueAcrossProcesses, EveryItemGoesToExactlyOneConsumer) {
     tide::ProcessQueue<std::pair<int, int>> taken;  // (consumer, item), back to the parent
     tide::ProcessLock gate;
     EXPECT_TRUE(gate.try_lock());
-    std::vector<Child> consumers;
+    const tide::ProcessOptions daemon{.daemon = true};  // killed when its Process goes
+    std::vector<tide::Process> consumers;
     for (int c = 0; c < 2; ++c)
-      consumers.push_back(Child::start([&, c]() -> Task<void> {
+      consumers.push_back(tide::Process::start(daemon, [&, c]() -> Task<void> {
         co_await gate.lock();
         gate.unlock();
         for (;;) {
@@ -235,7 +235,7 @@ TEST(ProcessQueueAcrossProcesses, EveryItemGoesToExactlyOneConsumer) {
           items.task_done();
         }
       }));
-    consumers.push_back(Child::start([&] {  // a fibre
+    consumers.push_back(tide::Process::start(daemon, [&] {  // a fibre
       tide::await(gate.lock());
       gate.unlock();
       for (;;) {
@@ -244,9 +244,9 @@ TEST(ProcessQueueAcrossProcesses, EveryItemGoesToExactlyOneConsumer) {
         items.task_done();
       }
     }));
-    std::vector<Child> producers;
+    std::vector<tide::Process> producers;
     for (int p = 0; p < 2; ++p)
-      producers.push_back(Child::start([&, p]() -> Task<void> {
+      producers.push_back(tide::Process::start([&, p]() -> Task<void> {
         for (int i = 0; i < per_producer; ++i)
           co_await items.put(p * per_producer + i);
       }));
@@ -277,7 +277,7 @@ TEST(ProcessQueueAcrossProcesses, EveryItemGoesToExactlyOneConsumer) {
     for (int i = 0; i < 2 * per_producer; ++i)
       EXPECT_EQ(seen.count(i), 1u) << "item " << i;
     EXPECT_TRUE(items.empty());
-    // consumers are killed and reaped when their Child handles go (Python's daemon=True)
+    // the daemon consumers are killed and reaped when their Process handles go
   });
 }
 

@@ -19,12 +19,13 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/timeout.hpp>
 #include <tide/io/channel.hpp>
+#include <tide/io/process.hpp>
 #include <tide/io/process_lock.hpp>
 #include <tide/io/process_queue.hpp>
 #include <tide/io/shared_array.hpp>
 #include <tide/io/shared_value.hpp>
 
-#include "support/child.hpp"
+#include "support/require.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;
@@ -32,7 +33,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using tide::Task;
-using tide::testing::Child;
 using tide::testing::require;
 using tide::testing::run_clean;
 
@@ -49,11 +49,12 @@ TEST(Seeds, JoinableQueueProducersAndConsumers) {
       for (int i = 0; i < 10; ++i)
         co_await q.put(name + " made " + food + std::to_string(i));
     };
-    std::vector<Child> producers;
-    producers.push_back(Child::start([&] { return producer("jack", "bread"); }));
-    producers.push_back(Child::start([&] { return producer("json", "pizza"); }));
-    std::vector<Child> consumers;  // daemons: killed and reaped when the test ends
-    consumers.push_back(Child::start([&]() -> Task<void> {
+    std::vector<tide::Process> producers;
+    producers.push_back(tide::Process::start([&] { return producer("jack", "bread"); }));
+    producers.push_back(tide::Process::start([&] { return producer("json", "pizza"); }));
+    const tide::ProcessOptions daemon{.daemon = true};  // killed when its Process goes
+    std::vector<tide::Process> consumers;
+    consumers.push_back(tide::Process::start(daemon, [&]() -> Task<void> {
       for (;;) {
         const std::string food = co_await q.get();
         co_await tide::sleep_for(1ms);  // the seed's eating time, shortened
@@ -61,7 +62,7 @@ TEST(Seeds, JoinableQueueProducersAndConsumers) {
         q.task_done();
       }
     }));
-    consumers.push_back(Child::start([&] {  // a fibre
+    consumers.push_back(tide::Process::start(daemon, [&] {  // a fibre
       for (;;) {
         const std::string food = tide::await(q.get());
         tide::await(tide::sleep_for(1ms));
@@ -92,10 +93,10 @@ TEST(Seeds, TicketSaleWithAProcessLockNeverOversells) {
     tide::SharedValue<int> tickets(initial);
     tide::SharedArray<int> bought(buyers);
     tide::ProcessLock mutex;
-    std::vector<Child> children;
+    std::vector<tide::Process> children;
     for (int i = 0; i < buyers; ++i) {
       if (i % 2 == 0) {
-        children.push_back(Child::start([&, i]() -> Task<void> {
+        children.push_back(tide::Process::start([&, i]() -> Task<void> {
           (void)tickets.atomic().load();  // search(i): "user i sees N tickets left"
           auto guard = co_await mutex.scoped_lock();
           const int left = *tickets;
@@ -106,7 +107,7 @@ TEST(Seeds, TicketSaleWithAProcessLockNeverOversells) {
           }
         }));
       } else {
-        children.push_back(Child::start([&, i] {
+        children.push_back(tide::Process::start([&, i] {
           (void)tickets.atomic().load();
           tide::await(mutex.lock());
           const int left = *tickets;
@@ -134,9 +135,9 @@ TEST(Seeds, SharedArrayUpdatedByChildrenIsSeenByTheParent) {
     constexpr int children_count = 20;
     tide::SharedArray<int> temp{11, 22, 33, 44};
     tide::SharedArray<int> ran(children_count);  // which child got to write (for the check)
-    std::vector<Child> children;
+    std::vector<tide::Process> children;
     for (int i = 0; i < children_count; ++i)
-      children.push_back(Child::start([&, i]() -> Task<void> {
+      children.push_back(tide::Process::start([&, i]() -> Task<void> {
         auto guard = co_await temp.get_lock().scoped_lock();
         temp[0] = 100 + i;
         require(temp[0] == 100 + i && temp[1] == 22 && temp[2] == 33 && temp[3] == 44,
@@ -172,7 +173,7 @@ TEST(Seeds, PipeConversation) {
     auto ends = tide::Channel::pair();
     tide::Channel& pipe1 = ends.first;
     tide::Channel& pipe2 = ends.second;
-    auto child = Child::start([&] {  // a fibre
+    auto child = tide::Process::start([&] {  // a fibre
       pipe1.close();
       tide::await(pipe2.send(List{11, std::nullopt, "hello from pipe2"}));
       tide::await(pipe2.send(List{22, std::nullopt, "hello from pipe2"}));
@@ -205,10 +206,10 @@ TEST(Seeds, ManagerStyleDictWrittenByTenProcesses) {
     // ("dict", key, value) or ("list", pid, ppid)
     using Write = std::tuple<std::string, std::string, std::string>;
     tide::ProcessQueue<Write> writes;
-    std::vector<Child> children;
+    std::vector<tide::Process> children;
     std::set<pid_t> pids;
     for (int i = 0; i < processes; ++i) {
-      children.push_back(Child::start([&, i]() -> Task<void> {
+      children.push_back(tide::Process::start([&, i]() -> Task<void> {
         // (the Write is built outside the co_await expression: g++ 12 mishandles such
         // temporaries in coroutines)
         auto write = [&writes](const std::string& kind, const std::string& key,

@@ -18,8 +18,9 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/timeout.hpp>
+#include <tide/io/process.hpp>
 
-#include "support/child.hpp"
+#include "support/require.hpp"
 #include "support/styles.hpp"
 #include "test_loop.hpp"
 
@@ -28,8 +29,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using tide::Task;
-using tide::testing::Child;
-using tide::testing::require;
 using tide::testing::run_clean;
 using tide::testing::settle;
 
@@ -50,7 +49,7 @@ TEST(SharedValue, StartsWithItsValueAndSharesWritesWithChildren) {
     tide::SharedValue<Point> point(Point{1, 2.5});
     EXPECT_EQ(point->x, 1);
     tide::SharedValue<long> counter(10);
-    auto child = Child::start([&]() -> Task<void> {
+    auto child = tide::Process::start([&]() -> Task<void> {
       point->x = 42;
       counter.atomic().fetch_add(5);
       co_return;
@@ -151,17 +150,17 @@ TEST(ProcessLockAcrossProcesses, KeepsAReadModifyWriteExact) {
         *counter = seen + 1;
       }
     };
-    std::vector<Child> children;
+    std::vector<tide::Process> children;
     for (int p = 0; p < processes; ++p) {
       if (p % 2 == 0) {
-        children.push_back(Child::start([&]() -> Task<void> {
+        children.push_back(tide::Process::start([&]() -> Task<void> {
           auto a = tide::spawn(add());
           auto b = tide::spawn(add());
           co_await a;
           co_await b;
         }));
       } else {  // fibres
-        children.push_back(Child::start([&] {
+        children.push_back(tide::Process::start([&] {
           auto a = tide::spawn_fiber([&] { tide::await(add()); });
           auto b = tide::spawn_fiber([&] { tide::await(add()); });
           a.join();
@@ -181,7 +180,7 @@ TEST(ProcessLockAcrossProcesses, KeepsAReadModifyWriteExact) {
 TEST(ProcessLockAcrossProcesses, AHolderThatDiesLeavesItHeld) {
   run_clean([]() -> Task<void> {
     tide::ProcessLock lock;
-    auto child = Child::start([&]() -> Task<void> {
+    auto child = tide::Process::start([&]() -> Task<void> {
       co_await lock.lock();
       ::_exit(0);  // dies holding it
     });
