@@ -8,9 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -18,7 +21,9 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/timeout.hpp>
+#include <tide/io/channel.hpp>
 #include <tide/io/process.hpp>
+#include <tide/io/process_queue.hpp>
 
 #include "support/require.hpp"
 #include "support/styles.hpp"
@@ -191,6 +196,35 @@ TEST(ProcessLockAcrossProcesses, AHolderThatDiesLeavesItHeld) {
     EXPECT_FALSE(lock.try_lock());
     EXPECT_FALSE(co_await lock.lock_for(5ms));
   });
+}
+
+// Every descriptor the IPC objects open is close-on-exec (a program a child execs keeps none).
+TEST(IpcDescriptors, AreAllCloseOnExec) {
+  auto open_fds = [] {
+    std::set<int> fds;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd"))
+      fds.insert(std::stoi(entry.path().filename().string()));
+    return fds;
+  };
+  std::set<int> before = open_fds();
+  std::erase_if(before, [](int fd) { return ::fcntl(fd, F_GETFD) < 0; });  // the listing's own
+  auto duplex = tide::Channel::pair();
+  auto one_way = tide::Channel::one_way();
+  tide::ProcessQueue<int> bounded(3);
+  tide::ProcessQueue<int> unbounded;
+  tide::ProcessLock lock;
+  tide::SharedValue<int> value;
+  tide::SharedArray<int> array(2);
+  int checked = 0;
+  for (int fd : open_fds()) {
+    if (before.count(fd) != 0) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0) continue;  // the directory listing's own fd, gone by now
+    EXPECT_TRUE(flags & FD_CLOEXEC) << "fd " << fd << " is not close-on-exec";
+    ++checked;
+  }
+  // 2 + 2 channel ends, 4 + 3 queue fds, 1 lock eventfd, 1 + 1 locks of the shared memory
+  EXPECT_EQ(checked, 14);
 }
 
 }  // namespace

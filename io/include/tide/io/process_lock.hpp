@@ -16,7 +16,8 @@ namespace tide::io {
 class ProcessLock;
 
 /// Holds a ProcessLock and unlocks it when destroyed. Move-only; what
-/// `co_await lock.scoped_lock()` returns.
+/// `co_await lock.scoped_lock()` returns. If someone else unlocked the lock meanwhile, the
+/// destructor's UsageError ends the program (std::terminate), as for tide::MutexGuard.
 class [[nodiscard]] ProcessLockGuard {
  public:
   /// Takes over a lock the caller already holds.
