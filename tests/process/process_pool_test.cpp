@@ -580,7 +580,7 @@ TEST(ProcessPool, WorkersForkedWhileOtherThreadsHoldLocksStillRun) {
     for (int i = 0; i < 20; ++i)  // a deadline, so a deadlocked worker fails instead of hanging
       futures.push_back(pool.submit_with_timeout(10s, malloc_and_lock, 50));
     for (auto& f : futures)
-      EXPECT_EQ(co_await f, 50);
+      EXPECT_EQ(co_await f.result(), 50);  // Python's Future.result()
     stop = true;
     hammer.join();
     holder.join();

@@ -59,6 +59,10 @@ class [[nodiscard]] PoolFuture {
 
   Awaiter operator co_await() & noexcept { return Awaiter(request_.get()); }
   Awaiter operator co_await() && noexcept { return Awaiter(request_.get()); }
+  /// The names Python code uses, `Future.result()` and `AsyncResult.get()`: the same as
+  /// awaiting the future (`co_await f.result()`, `tide::await(f.get())`).
+  [[nodiscard]] Awaiter result() noexcept { return Awaiter(request_.get()); }
+  [[nodiscard]] Awaiter get() noexcept { return Awaiter(request_.get()); }
 
  private:
   void drop() noexcept {
