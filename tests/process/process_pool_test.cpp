@@ -234,7 +234,7 @@ TEST(ProcessPool, ApplyAsyncRunsCallbacksOnTheLoop) {
         error = r.type_name();
       }
     });  // dropped at once: the callbacks still run
-    EXPECT_EQ(co_await ok, 36);
+    EXPECT_EQ(co_await ok.get(), 36);  // Python's AsyncResult.get()
     co_await pool.submit(do_nothing);  // answers come in order per worker: let the other one in
     pool.close();
     co_await pool.join();
