@@ -316,9 +316,12 @@ TEST(ThreadPool, AWithdrawnCallReleasesItsCallableAtOnce) {
           });
         }(gate, started));
         auto captured = std::make_shared<int>(7);
-        auto queued = tide::spawn([](std::shared_ptr<int> p) -> Task<void> {
-          co_await tide::to_thread([p] { return *p; });
-        }(captured));
+        // The callable is a named local: g++ 12 destroys a non-trivial temporary in a co_await
+        // expression twice, which would release the copy twice.
+        auto queued = tide::spawn([](const std::shared_ptr<int>* p) -> Task<void> {
+          auto call = [copy = *p] { return *copy; };
+          co_await tide::to_thread(std::move(call));
+        }(&captured));
         co_await tide::yield_now();
         started.wait(false);
         EXPECT_GT(captured.use_count(), 1);

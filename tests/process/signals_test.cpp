@@ -22,11 +22,13 @@
 #include <tide/core/loop.hpp>
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
+#include <tide/core/timeout.hpp>
 
 #include "test_loop.hpp"
 
 namespace {
 
+using namespace std::chrono_literals;
 using tide::Signals;
 using tide::Task;
 using tide::testing::run_clean;
@@ -250,6 +252,26 @@ TEST(Signals, ACancelledFibreWaitLeavesTheQueue) {
     EXPECT_TRUE(cancelled);
     EXPECT_TRUE(fibre.killed());
     EXPECT_EQ(signals.waiting(), 0u);
+  });
+}
+
+TEST(Signals, AWaitThatTimesOutLeavesTheNextDeliveryPending) {
+  run_clean([]() -> Task<void> {
+    Signals signals{SIGUSR1};
+    EXPECT_THROW((void)co_await tide::timeout(2ms, signals.wait()), tide::TimeoutError);
+    bool fibre_timed_out = false;
+    auto fibre = tide::spawn_fiber([&] {
+      try {
+        (void)tide::await(tide::timeout(2ms, signals.wait()));
+      } catch (const tide::TimeoutError&) {
+        fibre_timed_out = true;
+      }
+    });
+    co_await fibre.join();
+    EXPECT_TRUE(fibre_timed_out);
+    EXPECT_EQ(signals.waiting(), 0u);
+    ::raise(SIGUSR1);
+    EXPECT_EQ(co_await signals.wait(), SIGUSR1);
   });
 }
 
