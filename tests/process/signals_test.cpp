@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,7 +57,9 @@ class BlockedHere {
   sigset_t old_;
 };
 
-// A thread that blocks no signal and idles until released: the target of pthread_kill.
+// A thread that blocks no signal and idles until released: the target of pthread_kill. It
+// waits on a condition variable, not a bare futex: TSan runs a handler at once only in a call
+// it knows to block, and defers it otherwise until the thread's next intercepted call.
 class IdleThread {
  public:
   IdleThread()
@@ -63,15 +67,20 @@ class IdleThread {
           sigset_t none;
           sigemptyset(&none);
           ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-          started_.store(true);
-          started_.notify_all();
-          release_.wait(false);
+          std::unique_lock lock(mutex_);
+          started_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [this] { return released_; });
         }) {
-    started_.wait(false);
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return started_; });
   }
   ~IdleThread() {
-    release_.store(true);
-    release_.notify_all();
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    changed_.notify_all();
     thread_.join();
   }
   IdleThread(const IdleThread&) = delete;
@@ -79,8 +88,10 @@ class IdleThread {
   pthread_t handle() { return thread_.native_handle(); }
 
  private:
-  std::atomic<bool> started_{false};
-  std::atomic<bool> release_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool started_ = false;
+  bool released_ = false;
   std::thread thread_;
 };
 
