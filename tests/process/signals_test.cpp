@@ -27,6 +27,7 @@
 #include <tide/core/timeout.hpp>
 
 #include "test_loop.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
@@ -161,6 +162,25 @@ TEST(Signals, ASignalFromAThreadThatBlocksNothingReachesTheLoop) {
     });
     sender.join();
     EXPECT_EQ(co_await waiter, SIGUSR1);
+  });
+}
+
+// The handler runs on the loop's own thread while it sleeps in the backend (io_uring_enter,
+// epoll_wait, poll): the sleep ends with EINTR and the loop finds the pipe readable.
+TEST(Signals, ASignalLandingOnTheSleepingLoopThreadWakesIt) {
+  run_clean([]() -> Task<void> {
+    Signals signals{SIGUSR2};
+    const pid_t loop_thread = tide::testing::this_thread_id();
+    std::thread sender([loop_thread] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGUSR2);
+      ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // only the loop's thread can take it
+      tide::testing::wait_until_blocked(loop_thread);
+      ::kill(::getpid(), SIGUSR2);
+    });
+    EXPECT_EQ(co_await signals.wait(), SIGUSR2);
+    sender.join();
   });
 }
 
