@@ -8,6 +8,7 @@
 // Prints "listening on <address>" once ready (port 0: the kernel picks one); stops accepting
 // on SIGINT or SIGTERM, lets connections finish for up to a second, and exits 0.
 #include <signal.h>
+#include <sys/signalfd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -18,7 +19,6 @@
 #include <string_view>
 #include <system_error>
 
-#include <tide/io/signals.hpp>
 #include <tide/net/net.hpp>
 #include <tide/tide.hpp>
 
@@ -89,24 +89,23 @@ void echo_fibre(tide::TcpStream& stream) {
   }
 }
 
-// Sets `stop` on SIGINT or SIGTERM.
-tide::Task<void> stop_on_signal(tide::Signals& signals, tide::Event& stop) {
-  const int signal = co_await signals.wait();
-  std::fprintf(stderr, "echo_server: %s, shutting down\n", ::strsignal(signal));
+// Sets `stop` on SIGINT or SIGTERM (blocked for the process, read from a signalfd).
+tide::Task<void> stop_on_signal(int signal_fd, tide::Event& stop) {
+  signalfd_siginfo info{};
+  co_await tide::io::read(signal_fd, std::as_writable_bytes(std::span(&info, 1)));
+  std::fprintf(stderr, "echo_server: %s, shutting down\n",
+               ::strsignal(static_cast<int>(info.ssi_signo)));
   stop.set();
 }
 
-tide::Task<int> serve(const Config& config) {
-  // Subscribed before "listening" is printed: a SIGTERM from whoever waits for that line is
-  // never lost.
-  tide::Signals signals{SIGINT, SIGTERM};
+tide::Task<int> serve(const Config& config, int signal_fd) {
   auto address = tide::SocketAddress::ip(config.host, static_cast<std::uint16_t>(config.port));
   auto listener = tide::TcpListener::bind(address);
   std::printf("listening on %s\n", listener.local_address().to_string().c_str());
   std::fflush(stdout);
 
   tide::Event stop;
-  auto watcher = tide::spawn(stop_on_signal(signals, stop));
+  auto watcher = tide::spawn(stop_on_signal(signal_fd, stop));
   tide::net::ServeOptions options;
   options.max_connections = 1'000'000;
   options.shutdown_grace = 1s;
@@ -132,11 +131,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 2;
   }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts: all inherit it
+  tide::io::Fd signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signal_fd) {
+    std::perror("echo_server: signalfd");
+    return 1;
+  }
   try {
     tide::Loop::Options options;
     options.backend = config.backend;
     tide::Loop loop(std::move(options));
-    return loop.run_until_complete(serve(config));
+    return loop.run_until_complete(serve(config, signal_fd.get()));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;

@@ -80,7 +80,7 @@ void Loop::teardown() noexcept {
   if (c.thread_loops) c.thread_loops->remove(c);
   // Thread-pool calls first: queued ones are dropped, running ones are waited for, so no
   // worker still uses a frame when the frames go.
-  if (c.pool) c.pool->shutdown(/*cancel_queued=*/true);
+  if (c.pool) c.pool->shutdown({.cancel_queued = true});
   // Destroy every live job's frames, without resuming them. Their awaiters' destructors
   // unlink timers and withdraw I/O (waiting for the kernel where it holds buffers). A loop
   // destroyed on another thread than the one that ran it may find its io_uring ring closed to

@@ -105,7 +105,7 @@ void ThreadPool::execute(detail::Callback fn) {
   if (!s.spinning.load(std::memory_order_acquire) || s.queue.size() > 1) s.work_ready.notify_one();
 }
 
-void ThreadPool::shutdown(bool cancel_queued) {
+void ThreadPool::shutdown(ShutdownOptions options) {
   auto& s = *state_;
   if (t_worker_of == &s)
     throw UsageError(
@@ -116,11 +116,11 @@ void ThreadPool::shutdown(bool cancel_queued) {
   {
     std::lock_guard lock(s.mutex);
     s.stopping = true;
-    if (cancel_queued) {
+    if (options.cancel_queued) {
       dropped.swap(s.queue);
       s.queued.store(0, std::memory_order_relaxed);
     }
-    threads.swap(s.threads);
+    if (options.wait) threads.swap(s.threads);
   }
   s.work_ready.notify_all();
   dropped.clear();  // a dropped PoolCall tells its awaiter (see CallRef below)
@@ -175,7 +175,9 @@ void PoolCall::drop() noexcept {
 
 bool PoolCall::withdraw() noexcept {
   int expected = queued;
-  return stage_.compare_exchange_strong(expected, withdrawn, std::memory_order_acq_rel);
+  if (!stage_.compare_exchange_strong(expected, withdrawn, std::memory_order_acq_rel)) return false;
+  discard();
+  return true;
 }
 
 void PoolCall::abandon() noexcept {

@@ -154,6 +154,7 @@ struct Signals::State {
   static void completed(tide::detail::IoOp& op) noexcept;
   static void waiter_left(void* self) noexcept;
   static void unclaimed(void*) noexcept {}  // the others woken with it got their copy
+  void release_slot() noexcept;
 
   struct Op : tide::detail::IoOp {
     State* owner = nullptr;
@@ -166,8 +167,7 @@ struct Signals::State {
   Mask subscribed = 0;             // loop-side copy of g_slots[slot].wanted
   Mask pending = 0;                // deliveries taken from the slot, not yet returned
   tide::detail::WaitQueue waiters{{this, &waiter_left, &unclaimed}};
-  Op op;          // the poll on read_end, in flight while tasks wait (or being cancelled)
-  int error = 0;  // errno of a failed poll, handed to the waiters it woke
+  Op op;  // the poll on read_end, in flight while tasks wait (or being cancelled)
 };
 
 Signals::State::State(tide::detail::LoopCore& core, std::initializer_list<int> signals)
@@ -206,27 +206,28 @@ Signals::State::State(tide::detail::LoopCore& core, std::initializer_list<int> s
   } catch (...) {
     for (int s = 1; s < NSIG; ++s)
       remove(s);
-    std::lock_guard lock(g_mutex);
-    g_slots[slot].write_fd.store(-1);
-    g_claimed[slot] = false;
+    release_slot();
     throw;
   }
+}
+
+// Once no signal is wanted any more: the slot goes back to the table, after any handler still
+// inside it has left (one on another thread may be between reading the fd and writing to it;
+// the pipe is closed only after this, and a handler runs for microseconds).
+void Signals::State::release_slot() noexcept {
+  Slot& mine = g_slots[slot];
+  mine.write_fd.store(-1);
+  while (mine.busy.load() != 0)
+    ::sched_yield();
+  mine.pending.store(0);
+  std::lock_guard lock(g_mutex);
+  g_claimed[slot] = false;
 }
 
 Signals::State::~State() {
   for (int s = 1; s < NSIG; ++s)
     remove(s);
-  Slot& mine = g_slots[slot];
-  mine.write_fd.store(-1);
-  // A handler on another thread may be between reading the fd and writing to it; the pipe is
-  // closed only once none is (a handler runs for microseconds).
-  while (mine.busy.load() != 0)
-    ::sched_yield();
-  mine.pending.store(0);
-  {
-    std::lock_guard lock(g_mutex);
-    g_claimed[slot] = false;
-  }
+  release_slot();
   if (op.in_flight) loop->io_abandon(op);
   while (tide::detail::WaitNode* front = waiters.front()) {
     auto& w = static_cast<WaitAwaiter&>(*front);
@@ -306,8 +307,7 @@ void Signals::State::arm() noexcept {
   try {
     loop->io_submit(op);
   } catch (const std::system_error& e) {
-    error = e.code().value();
-    deliver(-error);
+    deliver(-e.code().value());  // the waiters get the error: nothing would wake them
   } catch (...) {
     deliver(-ENOMEM);
   }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,11 +24,14 @@
 #include <tide/core/loop.hpp>
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
+#include <tide/core/timeout.hpp>
 
 #include "test_loop.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
+using namespace std::chrono_literals;
 using tide::Signals;
 using tide::Task;
 using tide::testing::run_clean;
@@ -53,7 +58,9 @@ class BlockedHere {
   sigset_t old_;
 };
 
-// A thread that blocks no signal and idles until released: the target of pthread_kill.
+// A thread that blocks no signal and idles until released: the target of pthread_kill. It
+// waits on a condition variable, not a bare futex: TSan runs a handler at once only in a call
+// it knows to block, and defers it otherwise until the thread's next intercepted call.
 class IdleThread {
  public:
   IdleThread()
@@ -61,15 +68,20 @@ class IdleThread {
           sigset_t none;
           sigemptyset(&none);
           ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-          started_.store(true);
-          started_.notify_all();
-          release_.wait(false);
+          std::unique_lock lock(mutex_);
+          started_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [this] { return released_; });
         }) {
-    started_.wait(false);
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return started_; });
   }
   ~IdleThread() {
-    release_.store(true);
-    release_.notify_all();
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    changed_.notify_all();
     thread_.join();
   }
   IdleThread(const IdleThread&) = delete;
@@ -77,8 +89,10 @@ class IdleThread {
   pthread_t handle() { return thread_.native_handle(); }
 
  private:
-  std::atomic<bool> started_{false};
-  std::atomic<bool> release_{false};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool started_ = false;
+  bool released_ = false;
   std::thread thread_;
 };
 
@@ -148,6 +162,25 @@ TEST(Signals, ASignalFromAThreadThatBlocksNothingReachesTheLoop) {
     });
     sender.join();
     EXPECT_EQ(co_await waiter, SIGUSR1);
+  });
+}
+
+// The handler runs on the loop's own thread while it sleeps in the backend (io_uring_enter,
+// epoll_wait, poll): the sleep ends with EINTR and the loop finds the pipe readable.
+TEST(Signals, ASignalLandingOnTheSleepingLoopThreadWakesIt) {
+  run_clean([]() -> Task<void> {
+    Signals signals{SIGUSR2};
+    const pid_t loop_thread = tide::testing::this_thread_id();
+    std::thread sender([loop_thread] {
+      sigset_t set;
+      sigemptyset(&set);
+      sigaddset(&set, SIGUSR2);
+      ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // only the loop's thread can take it
+      tide::testing::wait_until_blocked(loop_thread);
+      ::kill(::getpid(), SIGUSR2);
+    });
+    EXPECT_EQ(co_await signals.wait(), SIGUSR2);
+    sender.join();
   });
 }
 
@@ -250,6 +283,26 @@ TEST(Signals, ACancelledFibreWaitLeavesTheQueue) {
     EXPECT_TRUE(cancelled);
     EXPECT_TRUE(fibre.killed());
     EXPECT_EQ(signals.waiting(), 0u);
+  });
+}
+
+TEST(Signals, AWaitThatTimesOutLeavesTheNextDeliveryPending) {
+  run_clean([]() -> Task<void> {
+    Signals signals{SIGUSR1};
+    EXPECT_THROW((void)co_await tide::timeout(2ms, signals.wait()), tide::TimeoutError);
+    bool fibre_timed_out = false;
+    auto fibre = tide::spawn_fiber([&] {
+      try {
+        (void)tide::await(tide::timeout(2ms, signals.wait()));
+      } catch (const tide::TimeoutError&) {
+        fibre_timed_out = true;
+      }
+    });
+    co_await fibre.join();
+    EXPECT_TRUE(fibre_timed_out);
+    EXPECT_EQ(signals.waiting(), 0u);
+    ::raise(SIGUSR1);
+    EXPECT_EQ(co_await signals.wait(), SIGUSR1);
   });
 }
 

@@ -21,11 +21,22 @@ namespace tide {
 
 /// A bounded pool of worker threads for blocking calls (DNS, disk, legacy libraries), so they
 /// never stall a loop. Threads start on demand up to `max_threads` and live until the pool is
-/// destroyed. Calls start in FIFO order.
+/// shut down. Calls start in FIFO order. A cancelled call that has not started is withdrawn in
+/// O(1) (its queue entry is skipped later; its callable is released at once).
 ///
-/// Destruction (and `shutdown()`) runs the calls already accepted, then joins the workers. The
-/// loop's own pool is shut down with `cancel_queued`, since the frames waiting for queued calls
-/// are about to be destroyed.
+/// Shutting down follows Python's `Executor.shutdown(wait, cancel_futures)`:
+/// - `shutdown()` stops taking work (`execute` and `run` then throw LoopClosed), runs every
+///   call already accepted, and joins the workers. The destructor does exactly this.
+/// - `shutdown({.cancel_queued = true})` drops the calls that have not started instead: a task
+///   awaiting one gets LoopClosed, an `execute` callback is destroyed unrun. So 1,000 queued
+///   blocking calls cost nothing; the calls already running still finish (a thread cannot be
+///   stopped from outside), and shutdown waits for them.
+/// - `shutdown({.wait = false})` returns at once; the workers finish on their own (the running
+///   calls, and the queued ones unless cancelled), and the destructor or a later `shutdown()`
+///   joins them.
+/// A loop shuts its own pool down with `cancel_queued` when it is destroyed, since the frames
+/// awaiting its queued calls are destroyed with it; running calls are waited for, since they
+/// may use those frames' memory.
 /// Thread safety: `run` is called on a loop thread; `execute` from any thread; `shutdown` and
 /// destruction from any thread but the pool's own workers (a worker cannot join itself:
 /// `shutdown` throws UsageError there, and so the destructor terminates).
@@ -54,11 +65,17 @@ class ThreadPool {
   template <class F, class... Args>
   [[nodiscard]] auto run(F&& fn, Args&&... args);
 
-  /// Stops taking work, runs the work already queued (or, with `cancel_queued`, drops it: the
-  /// awaiting tasks get `LoopClosed`), and joins the workers. Idempotent.
+  struct ShutdownOptions {
+    bool wait = true;            // join the workers before returning
+    bool cancel_queued = false;  // drop the calls that have not started (see the class comment)
+  };
+  /// Stops taking work and ends the pool as the class comment says. Idempotent: a later call
+  /// may still join (`wait`) or drop what is queued (`cancel_queued`).
   /// Throws UsageError, and changes nothing, when called from one of this pool's own workers:
   /// that worker would wait for itself to finish.
-  void shutdown(bool cancel_queued = false);
+  void shutdown(ShutdownOptions options);
+  /// `shutdown({})`: run what was accepted, then join.
+  void shutdown() { shutdown(ShutdownOptions{}); }
 
  private:
   struct State;
@@ -97,6 +114,7 @@ class TypedPoolCall final : public PoolCall {
     }
     fn_ = nullptr;  // release what the callable captured on the worker, before waking the loop
   }
+  void discard() noexcept override { fn_ = nullptr; }
 
   using Stored = std::conditional_t<std::is_reference_v<R>, std::remove_reference_t<R>*, R>;
   std::function<R()> fn_;

@@ -63,6 +63,7 @@ class Signals {
   /// std::length_error when 256 Signals objects are alive at once.
   Signals(std::initializer_list<int> signals);
   Signals(Loop& loop, std::initializer_list<int> signals);
+  /// A moved-from Signals may only be destroyed or assigned to.
   Signals(Signals&&) noexcept;
   Signals& operator=(Signals&&) noexcept;
   /// Unsubscribes (restoring dispositions nobody else subscribes to). Tasks still waiting get

@@ -34,7 +34,9 @@ class PoolCall {
   /// Pool shutting down before the call ran: the awaiter is told so. Consumes the queue's
   /// reference.
   void drop() noexcept;
-  /// Loop side: withdraw a call that has not started. False if it already runs (or ran).
+  /// Loop side: withdraw a call that has not started, and release its callable at once (the
+  /// queue's entry stays until a worker skips it, but holds nothing of the caller's then).
+  /// False if it already runs (or ran). O(1): the queue is not searched.
   bool withdraw() noexcept;
   /// Loop side, from a frame being destroyed: withdraw it, or wait until it is done, so the
   /// callable never outlives what it may reference.
@@ -51,6 +53,9 @@ class PoolCall {
 
  protected:
   virtual void invoke() noexcept = 0;  // runs the callable, stores its result or exception
+  // Destroys the callable unrun. Called on the loop thread once the call is withdrawn: no
+  // worker touches the callable after that (the stage says it must not run).
+  virtual void discard() noexcept = 0;
 
  private:
   void post_completion() noexcept;  // consumes the queue's reference
