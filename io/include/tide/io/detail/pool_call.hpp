@@ -59,6 +59,9 @@ class PoolRequest {
   // Optional per-task deadline (ProcessPool::submit_with_timeout), measured from submit:
   // armed while not done.
   struct Deadline : tide::detail::TimerNode {
+    // User-provided: clang cannot use the member initializers of a nested class inside its
+    // enclosing class's definition (std::optional's emplace would find it unconstructible).
+    Deadline() noexcept {}  // NOLINT(modernize-use-equals-default)
     PoolRequest* owner = nullptr;
     std::chrono::nanoseconds timeout{};
   };
