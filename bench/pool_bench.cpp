@@ -139,7 +139,8 @@ tide::Task<void> run(Results& r, std::size_t workers, bool quick) {
     const auto start = Clock::now();
     for (int round = 0; round < rounds; ++round) {
       for (int i = 0; i < batch; ++i)
-        futures.push_back(pool.apply_async(trivial, std::tuple{i}, [&](const int& v) { sum += v; }));
+        futures.push_back(
+            pool.apply_async(trivial, std::tuple{i}, [&](const int& v) { sum += v; }));
       for (auto& f : futures)
         (void)co_await f;
       futures.clear();

@@ -9,11 +9,15 @@
 
 namespace {
 
-int square(int x) { return x * x; }
+int square(int x) {
+  return x * x;
+}
 struct NotSerialisable {
   int x = 0;
 };
-NotSerialisable make(int x) { return {x}; }
+NotSerialisable make(int x) {
+  return {x};
+}
 
 [[maybe_unused]] tide::Task<void> cases(tide::ProcessPool& pool) {
   [[maybe_unused]] int offset = 1;

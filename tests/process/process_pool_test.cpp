@@ -234,7 +234,7 @@ TEST(ProcessPool, ApplyAsyncRunsCallbacksOnTheLoop) {
       } catch (const tide::RemoteError& r) {
         error = r.type_name();
       }
-    });  // dropped at once: the callbacks still run
+    });                                // dropped at once: the callbacks still run
     EXPECT_EQ(co_await ok.get(), 36);  // Python's AsyncResult.get()
     co_await pool.submit(do_nothing);  // answers come in order per worker: let the other one in
     pool.close();
