@@ -22,8 +22,8 @@
 #include <tide/io/ops.hpp>
 #include <tide/io/process.hpp>
 
+#include "styles.hpp"
 #include "support/require.hpp"
-#include "support/styles.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;

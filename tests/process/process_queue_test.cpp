@@ -19,8 +19,8 @@
 #include <tide/io/process.hpp>
 #include <tide/io/process_lock.hpp>
 
+#include "styles.hpp"
 #include "support/require.hpp"
-#include "support/styles.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;

@@ -25,8 +25,8 @@
 #include <tide/io/process.hpp>
 #include <tide/io/process_queue.hpp>
 
+#include "styles.hpp"
 #include "support/require.hpp"
-#include "support/styles.hpp"
 #include "test_loop.hpp"
 
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
-// Every IPC awaitable is checked from a task (co_await) and from a fibre (tide::await): a
-// typed test gets a Style whose `start(make)` runs `make()`'s awaitable as a task or inside a
-// fibre, and hands back something the test can co_await for the result.
+// Every awaitable of the sync and IPC tests is checked from a task (co_await) and from a fibre
+// (tide::await): a typed test gets a Style whose `start(make)` runs `make()`'s awaitable as a task
+// or inside a fibre, and hands back something the test can co_await for the result.
 #pragma once
 
 #include <string>

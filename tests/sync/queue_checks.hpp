@@ -27,52 +27,18 @@
 #include <tide/core/task.hpp>
 #include <tide/core/timeout.hpp>
 
+#include "styles.hpp"
 #include "test_loop.hpp"
 
 namespace tide::testing::queue_checks {
 
 using namespace std::chrono_literals;
 
-/// Parties are tasks: `start(make)` spawns a task that awaits `make()` with `co_await`.
-struct Tasks {
-  template <class Make>
-  static auto start(Make make) {
-    using R = detail::await_result_t<std::invoke_result_t<Make&>>;
-    return tide::spawn([](Make m) -> Task<R> { co_return co_await m(); }(std::move(make)));
-  }
-  template <class Handle>
-  static void stop(Handle& party) {
-    party.cancel();
-  }
-};
-
-/// Parties are fibres: `start(make)` spawns a fibre that waits for `make()` with tide::await.
-struct Fibres {
-  template <class Make>
-  static auto start(Make make) {
-    using R = detail::await_result_t<std::invoke_result_t<Make&>>;
-    return tide::spawn_fiber([m = std::move(make)]() mutable -> R { return tide::await(m()); });
-  }
-  template <class Handle>
-  static void stop(Handle& party) {
-    party.kill();
-  }
-};
-
-/// Names the typed tests "Task" and "Fibre".
-struct StyleNames {
-  template <class Style>
-  static std::string GetName(int) {
-    return std::is_same_v<Style, Tasks> ? "Task" : "Fibre";
-  }
-};
-
-/// Lets every party started so far run until it waits (a task or fibre starts at the loop's
-/// next turn and parks in the turn it runs).
-inline Task<void> settle() {
-  for (int turn = 0; turn < 3; ++turn)
-    co_await tide::yield_now();
-}
+// The parties: tasks or fibres (tests/support/styles.hpp).
+using tide::testing::Fibres;
+using tide::testing::settle;
+using tide::testing::StyleNames;
+using tide::testing::Tasks;
 
 template <template <class...> class Q, class S>
 void getters_are_served_in_fifo_order() {
