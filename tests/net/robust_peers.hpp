@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -163,8 +164,28 @@ inline std::vector<io::Fd> fill_accept_queue(net::TcpListener& listener) {
 /// TCP states as /proc/net/tcp prints them.
 enum class TcpState { established = 1, syn_sent = 2 };
 
-/// IPv4 TCP sockets of this network namespace in `state` whose remote port is `port`.
+/// Inodes of this process's sockets (/proc/self/fd links read "socket:[inode]").
+inline std::vector<unsigned long> own_socket_inodes() {
+  std::vector<unsigned long> inodes;
+  DIR* fds = ::opendir("/proc/self/fd");
+  if (fds == nullptr) throw std::system_error(errno, std::system_category(), "/proc/self/fd");
+  while (const dirent* entry = ::readdir(fds)) {
+    char target[64];
+    const ssize_t n = ::readlinkat(::dirfd(fds), entry->d_name, target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    unsigned long inode = 0;
+    if (std::sscanf(target, "socket:[%lu]", &inode) == 1) inodes.push_back(inode);
+  }
+  ::closedir(fds);
+  return inodes;
+}
+
+/// IPv4 TCP sockets of this process in `state` whose remote port is `port`. Only this
+/// process's: tests of other binaries run at the same time, and a socket of theirs may be
+/// retrying a SYN to a port number that the kernel has since given to this test's listener.
 inline int tcp_sockets_to(std::uint16_t port, TcpState state) {
+  const std::vector<unsigned long> ours = own_socket_inodes();
   std::FILE* table = std::fopen("/proc/net/tcp", "r");
   if (table == nullptr) throw std::system_error(errno, std::system_category(), "/proc/net/tcp");
   char line[512];
@@ -172,9 +193,11 @@ inline int tcp_sockets_to(std::uint16_t port, TcpState state) {
   std::fgets(line, sizeof line, table);  // the header
   while (std::fgets(line, sizeof line, table)) {
     unsigned local_address, local_port, remote_address, remote_port, st;
-    if (std::sscanf(line, " %*d: %x:%x %x:%x %x", &local_address, &local_port, &remote_address,
-                    &remote_port, &st) == 5 &&
-        remote_port == port && st == static_cast<unsigned>(state))
+    unsigned long inode = 0;
+    if (std::sscanf(line, " %*d: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &local_address,
+                    &local_port, &remote_address, &remote_port, &st, &inode) == 6 &&
+        remote_port == port && st == static_cast<unsigned>(state) &&
+        std::find(ours.begin(), ours.end(), inode) != ours.end())
       ++count;
   }
   std::fclose(table);
