@@ -8,7 +8,7 @@
 #include <tide/core/detail/callback.hpp>
 
 #include "core/src/fork_guard.hpp"
-#include "core/src/spin.hpp"
+#include <tide/core/detail/spin.hpp>
 
 namespace tide::detail {
 

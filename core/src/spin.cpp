@@ -1,4 +1,4 @@
-#include "core/src/spin.hpp"
+#include <tide/core/detail/spin.hpp>
 
 #include <sched.h>
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/src/inbox.hpp"
-#include "core/src/spin.hpp"
+#include <tide/core/detail/spin.hpp>
 
 namespace tide {
 

@@ -73,7 +73,9 @@ Task<std::string> BufferedStream::read_until(std::string delimiter, std::size_t 
     }
     if (data.size() >= max + delimiter.size()) break;
     scanned = data.size() >= delimiter.size() ? data.size() - delimiter.size() + 1 : 0;
-    if (!co_await fill()) {
+    // Named first: g++ 12 can drop the body of a coroutine with `if (co_await x)` (docs/guide).
+    const bool filled = co_await fill();
+    if (!filled) {
       const std::size_t n = buffered();
       throw EndOfStream("tide::net::BufferedStream::read_until: the stream ended after " +
                             std::to_string(n) + " bytes without the delimiter",
@@ -86,7 +88,8 @@ Task<std::string> BufferedStream::read_until(std::string delimiter, std::size_t 
 
 Task<std::string> BufferedStream::read_exactly(std::size_t n) {
   while (buffered() < n) {
-    if (!co_await fill()) {
+    const bool filled = co_await fill();
+    if (!filled) {
       const std::size_t got = buffered();
       throw EndOfStream("tide::net::BufferedStream::read_exactly: the stream ended after " +
                             std::to_string(got) + " of " + std::to_string(n) + " bytes",
@@ -99,7 +102,8 @@ Task<std::string> BufferedStream::read_exactly(std::size_t n) {
 Task<std::size_t> BufferedStream::read_some(std::span<std::byte> buffer) {
   if (buffered() == 0) {
     if (buffer.size() >= read_size_) co_return co_await stream_->read_some(buffer);  // no copy
-    if (!co_await fill()) co_return 0;
+    const bool filled = co_await fill();
+    if (!filled) co_return 0;
   }
   const std::size_t n = std::min(buffer.size(), buffered());
   std::copy_n(reinterpret_cast<const std::byte*>(in_.data() + start_), n, buffer.data());

@@ -379,9 +379,11 @@ Task<void> task_worker(Ledger<Sem>& l) {
         co_await l.s.acquire();
         held.emplace(l);
         break;
-      case acquire_for:
-        if (co_await l.s.acquire_for(limit)) held.emplace(l);
+      case acquire_for: {
+        const bool acquired = co_await l.s.acquire_for(limit);
+        if (acquired) held.emplace(l);
         break;
+      }
       case timeout_acquire:
         try {
           co_await tide::timeout(limit, l.s.acquire());

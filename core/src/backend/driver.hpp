@@ -11,7 +11,7 @@
 #include <tide/core/backend.hpp>
 #include <tide/core/detail/io_op.hpp>
 
-#include "core/src/spin.hpp"
+#include <tide/core/detail/spin.hpp>
 
 namespace tide::detail {
 

@@ -136,7 +136,9 @@ Task<Channel::FrameView> Channel::next_frame() {
       }
       co_return true;
     };
-    if (!co_await fill(header_size)) {
+    // Named first: g++ 12 can drop the body of a coroutine with `if (co_await x)` (docs/guide).
+    const bool got_header = co_await fill(header_size);
+    if (!got_header) {
       if (s.inbox.size() == s.head)
         throw ChannelClosed("tide::Channel::recv: the other end is closed (end of stream)");
       throw ChannelError("tide::Channel::recv: the stream ended inside a message's header (" +
@@ -152,7 +154,8 @@ Task<Channel::FrameView> Channel::next_frame() {
                          std::to_string(length) +
                          " bytes, more than max_message_size: the "
                          "stream was not written by a tide::Channel");
-    if (!co_await fill(header_size + length))
+    const bool got_message = co_await fill(header_size + length);
+    if (!got_message)
       throw ChannelError("tide::Channel::recv: the stream ended inside a message (" +
                          std::to_string(s.inbox.size() - s.head - header_size) + " of " +
                          std::to_string(length) +

@@ -5,7 +5,6 @@
 // Plain blocking syscalls only: no tide loop, no tide::Fd.
 
 #include <cxxabi.h>
-#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include <string>
 #include <typeinfo>
 
+#include <tide/core/detail/spin.hpp>
 #include <tide/io/codec.hpp>
 #include <tide/io/detail/pool_wire.hpp>
 
@@ -32,21 +32,6 @@ std::string demangle(const char* name) {
   std::string out = status == 0 && readable != nullptr ? readable : name;
   std::free(readable);
   return out;
-}
-
-bool several_cpus() noexcept {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return true;
-  return CPU_COUNT(&set) > 1;
-}
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
 }
 
 void write_all(int fd, const std::string& out) noexcept {
@@ -105,7 +90,7 @@ void run_one(const char* body, std::uint32_t length, std::string& out) noexcept 
       ::_exit(70);
     }
   }
-  const bool spin = settings.spin_us > 0 && several_cpus();
+  const bool spin = settings.spin_us > 0 && tide::detail::several_cpus();
   const auto spin_for = std::chrono::microseconds(settings.spin_us);
   std::string in(64 * 1024, '\0');
   std::size_t have = 0;
@@ -119,7 +104,7 @@ void run_one(const char* body, std::uint32_t length, std::string& out) noexcept 
         bool more = true;
         while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && more) {
           for (int i = 0; i < 16; ++i)
-            cpu_relax();
+            tide::detail::cpu_relax();
           n = ::recv(fd, in.data() + have, in.size() - have, MSG_DONTWAIT);
           more = std::chrono::steady_clock::now() < spin_until;
         }

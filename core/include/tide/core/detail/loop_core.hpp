@@ -109,7 +109,7 @@ class LoopCore {
 
   /// Completions that should arrive within microseconds (a process pool's answers, from
   /// workers that spin for the next request): while any are expected, the loop polls the
-  /// backend without blocking, for a bounded spin (core/src/spin.hpp), before it sleeps, since
+  /// backend without blocking, for a bounded spin (tide/core/detail/spin.hpp), before it sleeps, since
   /// a wake-up from another core costs 25-30 us here. Calls must pair; they do not keep the
   /// loop alive (the operations that deliver those completions do).
   void expect_completions_soon() noexcept { ++completions_soon; }
