@@ -546,6 +546,29 @@ TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackIsNamedWhenItsNumberIsRegister
   });
 }
 
+// Closed behind tide's back and not reused: nothing is reported (poll's POLLNVAL included),
+// the key stays until unregistered, and naming it says what happened.
+TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackAndNotReusedIsNamedAsClosed) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read, std::any(1));
+    co_await settle();
+    ::close(a.release());
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty());
+    EXPECT_EQ(sel.size(), 1u);
+    const std::string closed = "fd " + std::to_string(number) + " was closed while registered";
+    expect_error<KeyError>([&] { (void)sel.get_key(number); }, closed);
+    expect_error<std::invalid_argument>([&] { sel.register_fd(number, Events::read); },
+                                        "fd " + std::to_string(number) + " is not open");
+    EXPECT_EQ(std::any_cast<int>(sel.unregister(number).data), 1);
+    EXPECT_EQ(sel.size(), 0u);
+    (void)b;
+  });
+}
+
 // The same without a new registration: unregistering the old key is enough for the new file
 // to be watched properly.
 TYPED_TEST(SelectorTest, UnregisteringAnFdClosedBehindTidesBackLetsTheNewFileBeWatched) {
