@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev libboost-context1.81-dev
   libboost-fiber1.81-dev  # the anchor of the sync benchmarks (bench/sync_bench.cpp)
   libcereal-dev libuv1-dev
+  libglib2.0-dev  # examples/glib_embed.cpp (tide inside a GLib main loop); skipped without it
   python3-gevent  # the anchor of the fibre benchmarks (bench/fibres_vs_gevent.py)
   strace valgrind
 )

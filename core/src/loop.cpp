@@ -1,5 +1,7 @@
 #include <tide/core/loop.hpp>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -137,6 +139,19 @@ std::string_view Loop::backend_name() const noexcept {
 
 int Loop::backend_fd() {
   return core_->driver->pollable_fd();
+}
+
+static_assert(POLLIN == 0x1 && POLLPRI == 0x2 && POLLOUT == 0x4 && POLLRDHUP == 0x2000,
+              "Loop::WatchedFd::events documents Linux's poll(2) values");
+
+std::vector<Loop::WatchedFd> Loop::backend_fds() {
+  std::vector<pollfd> set;
+  core_->driver->pollable_fds(set);
+  std::vector<WatchedFd> fds;
+  fds.reserve(set.size());
+  for (const pollfd& p : set)
+    fds.push_back(WatchedFd{p.fd, static_cast<unsigned short>(p.events)});
+  return fds;
 }
 
 std::optional<std::chrono::nanoseconds> Loop::next_timeout() const noexcept {

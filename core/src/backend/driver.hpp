@@ -1,5 +1,7 @@
 #pragma once
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 #include <tide/core/backend.hpp>
 #include <tide/core/detail/io_op.hpp>
@@ -75,6 +78,13 @@ class Driver {
   /// Readable whenever `wait(0)` would deliver something (for embedding in a host loop). May
   /// reconfigure the backend the first time (io_uring); throws std::system_error if it cannot.
   virtual int pollable_fd() = 0;
+  /// Every fd a host loop must watch, with its poll(2) events, so that it wakes whenever
+  /// `wait(0)` would deliver something (for Loop::backend_fds); replaces `out`'s contents.
+  /// The set changes only when an op is submitted, completed, cancelled or abandoned.
+  /// Default: `pollable_fd()` for POLLIN. May reconfigure the backend as `pollable_fd` does.
+  virtual void pollable_fds(std::vector<pollfd>& out) {
+    out.assign(1, pollfd{pollable_fd(), POLLIN, 0});
+  }
   /// Whether this thread can wait for completions (an io_uring ring with a single issuer
   /// accepts only the thread that first drove it). When false, `abandon` cannot be used here.
   [[nodiscard]] virtual bool can_reap_here() const noexcept { return true; }

@@ -21,21 +21,16 @@ class PollDriver final : public ReadinessDriver {
   explicit PollDriver(int wake_fd) : wake_fd_(wake_fd) {}
 
   [[nodiscard]] std::string_view name() const noexcept override { return "poll"; }
-  // There is no kernel object to hand out; the wake-up eventfd is readable when a post waits,
-  // which is the part of the loop's work a host cannot see in next_timeout().
+  // There is no kernel object standing for the set: the wake-up eventfd is readable when a
+  // post waits, and a host that wants the rest asks for pollable_fds().
   int pollable_fd() override { return wake_fd_; }
 
+  // A host loop watches exactly the set wait() would poll, so it wakes when (and only when)
+  // wait(0) has something to deliver.
+  void pollable_fds(std::vector<pollfd>& out) override { build_set(out); }
+
   void wait(std::optional<std::chrono::nanoseconds> timeout) override {
-    set_.clear();
-    set_.push_back(pollfd{wake_fd_, POLLIN, 0});
-    for (int fd : active_fds_) {
-      short events = 0;
-      for (IoOp* op = fds_[fd].ops.front(); op; op = OpList::next(*op))
-        events |= static_cast<short>(op->kind == IoOp::Kind::poll ? op->poll_events
-                                     : op->wants_read()           ? POLLIN | POLLRDHUP
-                                                                  : POLLOUT);
-      set_.push_back(pollfd{fd, events, 0});
-    }
+    build_set(set_);
     timespec ts{};
     timespec* tsp = nullptr;
     if (timeout) {
@@ -65,6 +60,21 @@ class PollDriver final : public ReadinessDriver {
   void unwatch(int, FdState&) noexcept override {}
 
  private:
+  // The wake-up eventfd first, then each fd with waiting ops, for the events those ops wait
+  // for. wait() relies on that order (set[0] is the eventfd).
+  void build_set(std::vector<pollfd>& set) const {
+    set.clear();
+    set.push_back(pollfd{wake_fd_, POLLIN, 0});
+    for (int fd : active_fds_) {
+      short events = 0;
+      for (const IoOp* op = fds_[fd].ops.front(); op; op = OpList::next(*op))
+        events |= static_cast<short>(op->kind == IoOp::Kind::poll ? op->poll_events
+                                     : op->wants_read()           ? POLLIN | POLLRDHUP
+                                                                  : POLLOUT);
+      set.push_back(pollfd{fd, events, 0});
+    }
+  }
+
   int wake_fd_;
   std::vector<pollfd> set_;
 };

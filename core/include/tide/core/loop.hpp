@@ -11,6 +11,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <tide/core/backend.hpp>
 #include <tide/core/detail/callback.hpp>
@@ -154,21 +155,51 @@ class Loop {
   /// "io_uring", "epoll" or "poll".
   [[nodiscard]] std::string_view backend_name() const noexcept;
 
-  /// For embedding in a host loop: an fd that becomes readable when `run_once(0)` has work.
-  /// The host loop: call `next_timeout()`, sleep until `backend_fd()` is readable or that
-  /// time has passed, call `run_once(0)`, repeat.
+  /// An fd a host loop watches on the loop's behalf (see `backend_fds()`).
+  struct WatchedFd {
+    int fd = -1;
+    /// poll(2) event bits, Linux's values: POLLIN, POLLPRI, POLLOUT and POLLRDHUP. GLib's
+    /// G_IO_IN, G_IO_PRI and G_IO_OUT have the same values, and GLib hands a GPollFD's events
+    /// to poll(2) unchanged, so they can be passed to `g_source_add_unix_fd` as they are.
+    unsigned events = 0;
+    friend bool operator==(const WatchedFd&, const WatchedFd&) = default;
+  };
+
+  /// For embedding in a host loop, on every backend: the fds (and their events) the host must
+  /// watch so that it wakes whenever `run_once(0)` has work. The host loop:
+  ///
+  ///     for (;;) {
+  ///       auto timeout = loop.next_timeout();  // first: it arms the wake-up for posts
+  ///       auto fds = loop.backend_fds();
+  ///       sleep until one of `fds` is ready or `timeout` has passed (nullopt: no limit);
+  ///       loop.run_once(0);
+  ///     }
+  ///
+  /// epoll and io_uring: one fd (what `backend_fd()` returns) for POLLIN. poll: the wake-up
+  /// eventfd for POLLIN, then each fd that operations wait on, for exactly the events the loop
+  /// itself would poll; watch them level-triggered (as poll(2) and GLib do).
+  /// When the set changes: only when operations start or end, that is while tide runs
+  /// (`run_once`), or when code outside it closes a tide object or cancels tide work. So ask
+  /// again right before every sleep and sync the host's registrations with the answer: an fd
+  /// that left the set may be closed, or its number reused, by then.
+  /// Ask before the loop first runs, for the reason `backend_fd()` gives.
+  /// Throws std::system_error if the io_uring ring cannot be rebuilt (the loop is unchanged).
+  [[nodiscard]] std::vector<WatchedFd> backend_fds();
+
+  /// For embedding: one fd that becomes readable when `run_once(0)` has work, on epoll (the
+  /// epoll fd) and io_uring (the ring's fd). With the poll backend it reports only posts from
+  /// other threads (poll(2) has no fd standing for a set of fds): use `backend_fds()`, which
+  /// gives a host what it needs on every backend. The host loop is the same as there, with
+  /// this one fd watched for reading.
   /// Ask for it before the loop first runs: on io_uring that first request rebuilds the ring
   /// without DEFER_TASKRUN, under which a thread sleeping in poll(2) on the ring is not woken
   /// (asked later, the fd is still returned but wake-ups may come late).
-  /// With the poll backend this fd only reports posts from other threads (poll(2) has no fd
-  /// standing for a set of fds): a host embedding it must also poll the loop's I/O fds
-  /// itself or call `run_once(0)` periodically. epoll and io_uring report everything.
   /// Throws std::system_error if the io_uring ring cannot be rebuilt (the loop is unchanged).
   [[nodiscard]] int backend_fd();
   /// For embedding: how long the host may sleep before calling `run_once(0)`: zero when work
   /// is ready, the time to the next timer, or nullopt when only I/O or a post can wake it.
   /// Call it right before the host sleeps: from then on a post from another thread makes
-  /// `backend_fd()` readable.
+  /// `backend_fd()` readable (and the first fd of `backend_fds()`).
   [[nodiscard]] std::optional<std::chrono::nanoseconds> next_timeout() const noexcept;
 
   /// Starts `task` on this loop (it runs from the next iteration). Destroying the returned
