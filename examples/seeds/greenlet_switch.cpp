@@ -1,4 +1,4 @@
-// Seed: 000 (Python-并发编程), "协程示例": two greenlets switch to each other explicitly,
+// Seed: 003, "协程示例": two greenlets switch to each other explicitly,
 // printing 12 56 34 78. tide::Greenlet is greenlet's switch without a loop; with a loop, use
 // fibres (seed gevent_spawn.cpp).
 #include <cstdio>
