@@ -31,6 +31,7 @@
 #include <tide/io/process_pool.hpp>
 #include <tide/io/process_queue.hpp>
 #include <tide/io/receiver.hpp>
+#include <tide/io/selector.hpp>
 #include <tide/io/shared_array.hpp>
 #include <tide/io/shared_value.hpp>
 #include <tide/io/signals.hpp>
