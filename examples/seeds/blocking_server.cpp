@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <tide/core/run.hpp>
@@ -50,6 +51,15 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
+// The peer's address as text; a client that reset the connection at once has none left.
+std::string peer_of(const tide::TcpStream& conn) {
+  try {
+    return conn.peer_address().to_string();
+  } catch (const std::system_error&) {
+    return "(a client that has gone)";
+  }
+}
+
 std::string_view text(const std::byte* data, std::size_t n) {
   return {reinterpret_cast<const char*>(data), n};
 }
@@ -60,15 +70,21 @@ std::string_view text(const std::byte* data, std::size_t n) {
 tide::Task<void> blocking_server(tide::TcpListener& listener, int clients) {
   for (int served = 0; clients == 0 || served < clients; ++served) {
     tide::TcpStream conn = co_await listener.accept();
-    std::printf("server: connection from %s\n", conn.peer_address().to_string().c_str());
+    std::printf("server: connection from %s\n", peer_of(conn).c_str());
     std::byte data[1024];
-    for (;;) {
-      const std::size_t n = co_await conn.read_some(data);  // conn.recv(1024)
-      if (n == 0) break;                                    // the client hung up
-      std::printf("server: b'%.*s'\n", static_cast<int>(n), reinterpret_cast<const char*>(data));
-      for (std::size_t i = 0; i < n; ++i)  // data.upper()
-        data[i] = static_cast<std::byte>(std::toupper(static_cast<unsigned char>(data[i])));
-      co_await conn.write_all(std::span(data, n));
+    try {
+      for (;;) {
+        const std::size_t n = co_await conn.read_some(data);  // conn.recv(1024)
+        if (n == 0) break;                                    // the client hung up
+        std::printf("server: b'%.*s'\n", static_cast<int>(n), reinterpret_cast<const char*>(data));
+        for (std::size_t i = 0; i < n; ++i)  // data.upper()
+          data[i] = static_cast<std::byte>(std::toupper(static_cast<unsigned char>(data[i])));
+        co_await conn.write_all(std::span(data, n));
+      }
+    } catch (const std::system_error& e) {  // except ConnectionResetError as e: print(e)
+      if (e.code() != std::errc::connection_reset && e.code() != std::errc::broken_pipe) throw;
+      std::printf("server: %s\n", e.what());
+      continue;
     }
     std::printf("server: client hung up\n");
   }

@@ -52,6 +52,15 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
+// The peer's address as text; a client that reset the connection at once has none left.
+std::string peer_of(const tide::TcpStream& conn) {
+  try {
+    return conn.peer_address().to_string();
+  } catch (const std::system_error&) {
+    return "(a client that has gone)";
+  }
+}
+
 bool would_block(int error) {
   return error == EAGAIN || error == EWOULDBLOCK;
 }
@@ -68,7 +77,7 @@ tide::Task<long> nonblocking_server(tide::TcpListener& server, int clients) {
                              SOCK_NONBLOCK | SOCK_CLOEXEC);  // server.accept()
     if (fd >= 0) {
       tide::TcpStream& conn = client_list.emplace_back(tide::io::Fd(fd));
-      std::printf("server: connection from %s\n", conn.peer_address().to_string().c_str());
+      std::printf("server: connection from %s\n", peer_of(conn).c_str());
       continue;
     }
     if (!would_block(errno)) throw std::system_error(errno, std::generic_category(), "accept");
