@@ -30,6 +30,15 @@ void LoopCore::io_abandon(IoOp& op) noexcept {
 }
 void LoopCore::forget_fd(int fd) noexcept {
   if (driver) driver->forget_fd(fd);
+  using Watchers = decltype(fd_watchers);
+  for (FdWatcher* w = fd_watchers.front(); w != nullptr;) {
+    FdWatcher* next = Watchers::next(*w);  // a watcher may not remove others, but may leave
+    w->forget(*w, fd);
+    w = next;
+  }
+}
+void LoopCore::refresh_fd(int fd) noexcept {
+  if (driver) driver->refresh_fd(fd);
 }
 IoCaps LoopCore::io_caps() const noexcept {
   return driver->caps();

@@ -43,6 +43,10 @@ class Driver {
   /// `fd` is about to be closed: drop every registration of it; pending ops on it complete
   /// with -EBADF.
   virtual void forget_fd(int fd) noexcept = 0;
+  /// `fd`'s number may now name another file than the one the backend watched (it was closed
+  /// behind tide's back and the number reused): watch it afresh, keeping its pending ops.
+  /// Completion backends, whose operations name the fd at each submission, have nothing to do.
+  virtual void refresh_fd(int fd) noexcept { (void)fd; }
 
   /// Waits up to `timeout` (nullopt: no limit) for completions or a wake-up of `wake_fd`, and
   /// delivers the completions. Returns early on a signal.

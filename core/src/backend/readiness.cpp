@@ -47,9 +47,25 @@ void ReadinessDriver::submit(IoOp& op) {
   link(op.fd, op);
 }
 
+namespace {
+// The directions an op waits in: one for a transfer; for a poll op, those its events name
+// (both for a selector's read|write key: judging it by the read flag alone would skip the
+// check while the fd stays writable, and an edge-triggered backend reports no new edge).
+struct Directions {
+  bool read = false;
+  bool write = false;
+};
+Directions directions(const IoOp& op) noexcept {
+  if (op.kind != IoOp::Kind::poll) return {op.wants_read(), !op.wants_read()};
+  return {(op.poll_events & (POLLIN | POLLPRI | POLLRDHUP)) != 0, (op.poll_events & POLLOUT) != 0};
+}
+}  // namespace
+
 bool ReadinessDriver::try_now(IoOp& op) noexcept {
   FdState* s = state_of(op.fd);
-  if (s != nullptr && !(op.wants_read() ? s->maybe_readable : s->maybe_writable)) return false;
+  const Directions d = directions(op);
+  if (s != nullptr && !((d.read && s->maybe_readable) || (d.write && s->maybe_writable)))
+    return false;
   if (perform(op)) {
     if (s != nullptr) note_transfer(*s, op);
     return true;
@@ -61,7 +77,10 @@ bool ReadinessDriver::try_now(IoOp& op) noexcept {
       return false;  // out of memory: the flag is only an optimisation
     }
   }
-  (op.wants_read() ? s->maybe_readable : s->maybe_writable) = false;
+  // A transfer that would block, or a poll that found none of its events: those directions
+  // wait for the backend's next report.
+  if (d.read) s->maybe_readable = false;
+  if (d.write) s->maybe_writable = false;
   return false;
 }
 
@@ -137,6 +156,29 @@ void ReadinessDriver::forget_fd(int fd) noexcept {
   s->maybe_readable = s->maybe_writable = true;  // the number's next file is unknown
   s->read_closed = s->failed = false;
   ++s->generation;
+}
+
+void ReadinessDriver::refresh_fd(int fd) noexcept {
+  FdState* s = state_of(fd);
+  if (s == nullptr || s->registered == 0) return;
+  // Removing the old registration by number reaches the new file (then ENOENT, ignored) or,
+  // if the old file lives on in a dup, stops its events from arriving under this number.
+  unwatch(fd, *s);
+  std::uint32_t wanted = s->registered;
+  s->registered = 0;
+  s->maybe_readable = s->maybe_writable = true;
+  s->read_closed = s->failed = false;
+  ++s->generation;
+  if (s->ops.empty()) return;
+  try {
+    watch(fd, *s, wanted);
+    s->stream = is_byte_stream(fd);
+  } catch (const std::system_error& e) {
+    // The new file cannot be watched (a regular file under epoll): its waiting ops end with
+    // the reason, as a submission would have.
+    while (IoOp* op = s->ops.front())
+      complete(*op, -e.code().value());
+  }
 }
 
 void ReadinessDriver::dispatch(int fd, std::uint32_t revents, std::uint32_t generation) noexcept {

@@ -19,6 +19,7 @@ class ReadinessDriver : public Driver {
   void cancel(IoOp& op) noexcept override;
   void abandon(IoOp& op) noexcept override;
   void forget_fd(int fd) noexcept override;
+  void refresh_fd(int fd) noexcept override;
   [[nodiscard]] std::size_t pending() const noexcept override { return pending_; }
 
  protected:

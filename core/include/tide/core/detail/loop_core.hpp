@@ -38,6 +38,17 @@ class ThreadLoops;
 /// sets no flags: the check then fired at random ("member access within null pointer").
 [[gnu::tls_model("initial-exec")]] inline thread_local constinit void* t_next = nullptr;
 
+/// Something of a higher layer that keeps its own state per fd (io's Selector) and must hear
+/// when tide closes one: `LoopCore::forget_fd` calls `forget` for every watcher of the loop,
+/// after the backend has dropped the fd and before the number is closed (so before the kernel
+/// can hand it out again). `forget` must not run user code or close fds.
+struct FdWatcher {
+  using ForgetFn = void (*)(FdWatcher&, int fd) noexcept;
+  explicit FdWatcher(ForgetFn fn) noexcept : forget(fn) {}
+  ListHook<FdWatcher> hook;
+  ForgetFn forget;
+};
+
 /// The loop's state as the awaiters see it: what they need to park, schedule and arm things.
 /// Loop-thread only. `Loop` is the public face; the phases that drive this live in loop.cpp.
 class LoopCore {
@@ -84,8 +95,14 @@ class LoopCore {
   /// The op's memory is going away (its frame is destroyed): cancel it and wait until the
   /// kernel has let go, without calling `on_complete`.
   void io_abandon(IoOp& op) noexcept;
-  /// Forgets every registration of `fd` (which is about to be closed).
+  /// Forgets every registration of `fd` (which is about to be closed): the backend's, then
+  /// each FdWatcher's.
   void forget_fd(int fd) noexcept;
+  /// `fd`'s number may name another file than the backend watched (closed behind tide's back
+  /// and reused): the backend watches it afresh (see Driver::refresh_fd).
+  void refresh_fd(int fd) noexcept;
+  void add_fd_watcher(FdWatcher& watcher) noexcept { fd_watchers.push_back(watcher); }
+  void remove_fd_watcher(FdWatcher& watcher) noexcept { fd_watchers.remove(watcher); }
   /// What the backend offers beyond one-shot operations.
   [[nodiscard]] IoCaps io_caps() const noexcept;
   /// Provided buffers (only when `io_caps().multishot_recv`): registers a group of up to
@@ -148,7 +165,8 @@ class LoopCore {
   std::size_t pool_size = 0;
   std::function<void(std::exception_ptr, std::string_view)> on_unhandled;
 
-  IntrusiveList<Job, &Job::live_hook> live;  // live jobs, newest first
+  IntrusiveList<Job, &Job::live_hook> live;                // live jobs, newest first
+  IntrusiveList<FdWatcher, &FdWatcher::hook> fd_watchers;  // see FdWatcher
   std::size_t live_jobs = 0;
   std::uint64_t next_job_id = 1;
   bool host_sleeps = false;          // next_timeout() told an embedding host it may sleep
