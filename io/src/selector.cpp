@@ -219,8 +219,10 @@ const SelectorKey& Selector::add(int fd, Events events, std::any data,
     erase(e);
     throw;
   }
-  if (entry_of(fd) == nullptr)  // the backend found it closed at once
+  if (e.state == State::stale) {  // the backend found it closed at once
+    erase(e);
     throw std::invalid_argument(std::string(what) + ": " + fd_name(fd) + " is not open");
+  }
   return e.key;
 }
 
@@ -264,8 +266,7 @@ const SelectorKey& Selector::change(int fd, Events events, std::optional<std::an
   withdraw(e);
   update();
   arm(e);
-  if (entry_of(fd) == nullptr)
-    throw std::invalid_argument(std::string(what) + ": " + fd_name(fd) + " is not open");
+  if (e.state == State::stale) throw_closed_while_registered(what, fd);
   return e.key;
 }
 
@@ -310,6 +311,7 @@ Selector::SelectAwaiter::SelectAwaiter(Selector& selector,
 
 // ---- arming and results --------------------------------------------------------------------
 
+// Never frees `e`: a completion at once only queues it or marks it stale.
 void Selector::arm(Entry& e) {
   e.state = State::armed;
   e.poll_events = poll_events_for(e.key.events);
@@ -338,8 +340,12 @@ void Selector::on_result(Entry& e) noexcept {
     return;
   }
   const long r = e.result;
-  if (r == -EBADF) {  // closed through tide (or, on poll, a POLLNVAL): the key goes
-    erase(e);
+  if (r == -EBADF) {
+    // Closed: through tide (the FdWatcher call that follows removes the key), or behind its
+    // back (poll's POLLNVAL): stale, as when noticed elsewhere. (No refresh_fd here: this
+    // runs inside the backend's dispatch.)
+    unqueue(e);
+    e.state = State::stale;
     return;
   }
   if (r == -ECANCELED) {

@@ -142,6 +142,25 @@ TYPED_TEST(SelectorTest, ReportsOnlyTheEventsTheKeyWaitsFor) {
   });
 }
 
+// A read|write key whose fd became writable while not readable: still reported each round
+// while it stays writable (on epoll, whose edges come once, the re-armed poll must look).
+TYPED_TEST(SelectorTest, AReadWriteKeyIsReportedEveryRoundWhileOnlyWritable) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    fill(a);
+    sel.register_fd(a.get(), Events::read | Events::write);
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty());
+    drain(b);
+    for (int round = 0; round < 3; ++round) {
+      auto ready = co_await start_select<TypeParam>(sel, 1s);
+      EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{a.get(), Events::write}}))
+          << "round " << round;
+    }
+  });
+}
+
 TYPED_TEST(SelectorTest, AZeroTimeoutReportsWhatIsReadyNowWithoutWaiting) {
   run_clean([]() -> Task<void> {
     auto [a, b] = stream_pair();
@@ -237,6 +256,523 @@ TYPED_TEST(SelectorTest, UnknownFdsAreKeyErrorsForModifyUnregisterAndGetKey) {
     auto key = sel.unregister(a.get());
     EXPECT_EQ(std::any_cast<std::string>(key.data), "conn");
     expect_error<KeyError>([&] { (void)sel.unregister(a.get()); }, name);
+    co_return;
+  });
+}
+
+// ---- the callback form ---------------------------------------------------------------------
+
+TYPED_TEST(SelectorTest, ACallbackRunsEachTimeItsFdIsReadyAndIsNotReturnedBySelect) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    Selector sel;
+    std::vector<Events> calls;
+    sel.register_fd(a.get(), Events::read, [&](Events ready) {
+      calls.push_back(ready);
+      if (calls.size() >= 3) drain(a);  // level-triggered: it runs until the data is read
+    });
+    sel.register_fd(c.get(), Events::read);
+    co_await settle();
+    EXPECT_TRUE(calls.empty());
+    put(b);
+    put(d);
+    auto ready = co_await start_select<TypeParam>(sel);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{c.get(), Events::read}}));
+    drain(c);
+    co_await tide::sleep_for(20ms);
+    EXPECT_EQ(calls, (std::vector<Events>(3, Events::read)));
+    put(b);
+    co_await tide::sleep_for(20ms);
+    EXPECT_EQ(calls.size(), 4u);
+  });
+}
+
+TYPED_TEST(SelectorTest, ACallbackThatUnregistersItselfRunsNoMore) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    int calls = 0;
+    sel.register_fd(a.get(), Events::read, [&](Events) {
+      ++calls;
+      auto key = sel.unregister(a.get());  // leaves the data unread
+      EXPECT_EQ(key.fd, a.get());
+    });
+    put(b);
+    co_await tide::sleep_for(20ms);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(sel.size(), 0u);
+  });
+}
+
+// Two fds ready in the same round: whichever callback runs first unregisters the other, which
+// must then not run; and one that modifies the other to write-only makes it run for write.
+TYPED_TEST(SelectorTest, ACallbackThatUnregistersAnotherReadyFdStopsItsCallback) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    Selector sel;
+    std::vector<int> ran;
+    auto other_of = [&](int fd) { return fd == a.get() ? c.get() : a.get(); };
+    for (int fd : {a.get(), c.get()})
+      sel.register_fd(fd, Events::read, [&, fd](Events) {
+        ran.push_back(fd);
+        sel.unregister(other_of(fd));
+        sel.unregister(fd);
+      });
+    put(b);
+    put(d);
+    co_await tide::sleep_for(20ms);
+    EXPECT_EQ(ran.size(), 1u) << "an unregistered key's callback ran in the same round";
+    EXPECT_EQ(sel.size(), 0u);
+  });
+}
+
+TYPED_TEST(SelectorTest, ACallbackThatModifiesAnotherReadyFdRunsItForItsNewEvents) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    Selector sel;
+    std::vector<std::pair<int, Events>> ran;
+    auto other_of = [&](int fd) { return fd == a.get() ? c.get() : a.get(); };
+    for (int fd : {a.get(), c.get()})
+      sel.register_fd(fd, Events::read, [&, fd](Events ready) {
+        ran.emplace_back(fd, ready);
+        if (ran.size() == 1) {
+          sel.modify(other_of(fd), Events::write);
+        } else {
+          sel.unregister(a.get());
+          sel.unregister(c.get());
+        }
+      });
+    put(b);
+    put(d);
+    co_await tide::sleep_for(20ms);
+    EXPECT_EQ(ran.size(), 2u);
+    if (ran.size() == 2) {
+      EXPECT_EQ(ran[1].first, other_of(ran[0].first));
+      EXPECT_EQ(ran[1].second, Events::write) << "it ran for the readiness of its old key";
+    }
+  });
+}
+
+TYPED_TEST(SelectorTest, AnExceptionFromACallbackIsReportedAndTheKeyStays) {
+  std::vector<std::string> reported;
+  tide::Loop::Options options;
+  options.on_unhandled_exception = [&](std::exception_ptr e, std::string_view what) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      reported.push_back(std::string(what) + ": " + ex.what());
+    }
+  };
+  run_clean(
+      [&]() -> Task<void> {
+        auto [a, b] = stream_pair();
+        Selector sel;
+        int calls = 0;
+        sel.register_fd(a.get(), Events::read, [&](Events) {
+          if (++calls == 2) drain(a);
+          throw std::runtime_error("boom");
+        });
+        put(b);
+        co_await tide::sleep_for(20ms);
+        EXPECT_EQ(calls, 2);
+        EXPECT_EQ(sel.size(), 1u);
+      },
+      std::move(options));
+  ASSERT_EQ(reported.size(), 2u);
+  EXPECT_NE(reported[0].find("callback for fd"), std::string::npos) << reported[0];
+  EXPECT_NE(reported[0].find("boom"), std::string::npos) << reported[0];
+}
+
+// ---- modify ----------------------------------------------------------------------------------
+
+TYPED_TEST(SelectorTest, ModifyFromReadToWriteWakesASelectThatWaits) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read, std::any(1));
+    auto waiter = start_select<TypeParam>(sel);
+    co_await settle();
+    EXPECT_FALSE(waiter.done());
+    sel.modify(a.get(), Events::write, std::any(2));
+    auto ready = co_await waiter;
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{a.get(), Events::write}}));
+    if (ready.size() == 1) {
+      EXPECT_EQ(std::any_cast<int>(ready[0].first.data), 2);
+    }
+    (void)b;
+  });
+}
+
+TYPED_TEST(SelectorTest, ModifyDropsReadinessTheNewEventsDoNotWant) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    fill(a);  // not writable any more
+    put(b);
+    co_await settle();  // the readable report arrives
+    sel.modify(a.get(), Events::write);
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty()) << "reported " << (none.empty() ? Events{} : none[0].second);
+    drain(b);  // room again
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{a.get(), Events::write}}));
+  });
+}
+
+TYPED_TEST(SelectorTest, ModifyWithoutDataKeepsItAndWithDataReplacesIt) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read, std::any(std::string("first")));
+    EXPECT_EQ(std::any_cast<std::string>(sel.modify(a.get(), Events::write).data), "first");
+    EXPECT_EQ(std::any_cast<int>(sel.modify(a.get(), Events::read, std::any(3)).data), 3);
+    EXPECT_FALSE(sel.modify(a.get(), Events::read, std::any{}).data.has_value());
+    EXPECT_EQ(sel.get_key(a.get()).events, Events::read);
+    (void)b;
+    co_return;
+  });
+}
+
+// ---- fds closed while registered -------------------------------------------------------------
+
+// Closed through tide while its readiness waits, unreported, for a select(): the key goes, the
+// number can be registered again, and nothing is reported for the old file.
+TYPED_TEST(SelectorTest, AnFdClosedThroughTideLosesItsKeyAndNeverReportsAgain) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read, std::any(1));
+    put(b);
+    co_await tide::sleep_for(1ms);  // the loop polled: reported ready, not yet taken
+    a.close();
+    EXPECT_EQ(sel.size(), 0u);
+    EXPECT_FALSE(sel.get_map().contains(number));
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty()) << "the closed fd was reported";
+    // The number again, for a new socket: a registration of its own, its own events only.
+    auto [c, d] = stream_pair();
+    EXPECT_EQ(c.get(), number);
+    sel.register_fd(c.get(), Events::read, std::any(2));
+    auto still = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(still.empty());
+    put(d);
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{number, Events::read}}));
+    if (ready.size() == 1) {
+      EXPECT_EQ(std::any_cast<int>(ready[0].first.data), 2);
+    }
+  });
+}
+
+// Closed after select() reported it, before the next select() re-arms it.
+TYPED_TEST(SelectorTest, AnFdClosedThroughTideAfterSelectReportedItLosesItsKey) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read);
+    put(b);
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(ready.size(), 1u);
+    a.close();
+    EXPECT_EQ(sel.size(), 0u);
+    auto [c, d] = stream_pair();  // the number again, not registered
+    EXPECT_EQ(c.get(), number);
+    put(d);
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty()) << "the new file's readiness was reported under the old key";
+  });
+}
+
+TYPED_TEST(SelectorTest, AnArmedFdClosedThroughTideLosesItsKey) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    auto waiter = start_select<TypeParam>(sel, 50ms);
+    co_await settle();
+    a.close();
+    b.close();  // would make a readable (EOF) were it still watched
+    EXPECT_EQ(sel.size(), 0u);
+    auto ready = co_await waiter;
+    EXPECT_TRUE(ready.empty());
+  });
+}
+
+// Closed with ::close behind tide's back, the number reused by a new pipe: registering it is a
+// KeyError that says what happened; the old file's readiness is never reported under it; once
+// unregistered, the new file registers and reports its own events (on epoll this needs the
+// backend to watch the number afresh).
+TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackIsNamedWhenItsNumberIsRegisteredAgain) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read, std::any(1));
+    co_await settle();  // the poll is armed in the backend
+    // The old file lives on in a dup (so its readiness can still come, and an epoll
+    // registration survives the close), under another number.
+    Fd old_file(::dup(number));
+    ::close(a.release());
+    int p[2];
+    tide::testing::check(::pipe2(p, O_NONBLOCK | O_CLOEXEC), "pipe2");
+    Fd new_read(p[0]), new_write(p[1]);
+    EXPECT_EQ(new_read.get(), number);
+    put(b);          // the old file's peer: its readiness must not show under the number
+    put(new_write);  // the new file is ready too, but not registered: not reported either
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty()) << "a stale event was reported for fd " << number;
+    const std::string closed = "fd " + std::to_string(number) + " was closed while registered";
+    expect_error<KeyError>([&] { sel.register_fd(number, Events::read); }, closed);
+    expect_error<KeyError>([&] { (void)sel.get_key(number); }, closed);
+    expect_error<KeyError>([&] { sel.modify(number, Events::write); }, closed);
+    EXPECT_EQ(std::any_cast<int>(sel.unregister(number).data), 1);
+    sel.register_fd(number, Events::read, std::any(2));
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{number, Events::read}}));
+    if (ready.size() == 1) {
+      EXPECT_EQ(std::any_cast<int>(ready[0].first.data), 2);
+    }
+    EXPECT_EQ(drain(new_read), "x");
+    new_write.close();
+    auto eof = co_await start_select<TypeParam>(sel, 1s);  // the new file's hang-up
+    EXPECT_EQ(fds_of(eof), (std::vector<std::pair<int, Events>>{{number, Events::read}}));
+    sel.unregister(number);
+  });
+}
+
+// Closed behind tide's back and not reused: nothing is reported (poll's POLLNVAL included),
+// the key stays until unregistered, and naming it says what happened.
+TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackAndNotReusedIsNamedAsClosed) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read, std::any(1));
+    co_await settle();
+    ::close(a.release());
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty());
+    EXPECT_EQ(sel.size(), 1u);
+    const std::string closed = "fd " + std::to_string(number) + " was closed while registered";
+    expect_error<KeyError>([&] { (void)sel.get_key(number); }, closed);
+    expect_error<std::invalid_argument>([&] { sel.register_fd(number, Events::read); },
+                                        "fd " + std::to_string(number) + " is not open");
+    EXPECT_EQ(std::any_cast<int>(sel.unregister(number).data), 1);
+    EXPECT_EQ(sel.size(), 0u);
+    (void)b;
+  });
+}
+
+// The same without a new registration: unregistering the old key is enough for the new file
+// to be watched properly.
+TYPED_TEST(SelectorTest, UnregisteringAnFdClosedBehindTidesBackLetsTheNewFileBeWatched) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    const int number = a.get();
+    sel.register_fd(number, Events::read);
+    co_await settle();
+    ::close(a.release());
+    auto [c, d] = stream_pair();
+    EXPECT_EQ(c.get(), number);
+    sel.unregister(number);
+    sel.register_fd(number, Events::read);
+    auto none = co_await start_select<TypeParam>(sel, 20ms);
+    EXPECT_TRUE(none.empty());
+    put(d);
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{number, Events::read}}));
+    (void)b;
+  });
+}
+
+// ---- waiting: cancellation, timeouts, several waiters ----------------------------------------
+
+TYPED_TEST(SelectorTest, ACancelledSelectTakesNothingAndTheNextOneGetsTheReadiness) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    auto waiter = start_select<TypeParam>(sel);
+    co_await settle();
+    TypeParam::stop(waiter);
+    bool cancelled = false;
+    try {
+      (void)co_await waiter;
+    } catch (const tide::Cancelled&) {
+      cancelled = true;
+    }
+    EXPECT_TRUE(cancelled);
+    put(b);
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{a.get(), Events::read}}));
+  });
+}
+
+TYPED_TEST(SelectorTest, TideTimeoutEndsASelectWithTimeoutError) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    auto waiter = TypeParam::start([&sel] { return tide::timeout(10ms, sel.select()); });
+    bool timed_out = false;
+    try {
+      (void)co_await waiter;
+    } catch (const tide::TimeoutError&) {
+      timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    put(b);
+    auto ready = co_await start_select<TypeParam>(sel, 1s);
+    EXPECT_EQ(ready.size(), 1u);
+  });
+}
+
+// Each round goes to the longest waiting select(); the others wait for the next round.
+TYPED_TEST(SelectorTest, SeveralWaitersTakeRoundsInTheOrderTheyStartedWaiting) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    sel.register_fd(c.get(), Events::read);
+    auto first = start_select<TypeParam>(sel);
+    co_await settle();
+    auto second = start_select<TypeParam>(sel);
+    co_await settle();
+    put(b);
+    auto one = co_await first;
+    EXPECT_EQ(fds_of(one), (std::vector<std::pair<int, Events>>{{a.get(), Events::read}}));
+    co_await settle();
+    EXPECT_FALSE(second.done()) << "the second waiter got the first round too";
+    drain(a);
+    put(d);
+    auto two = co_await second;
+    EXPECT_EQ(fds_of(two), (std::vector<std::pair<int, Events>>{{c.get(), Events::read}}));
+  });
+}
+
+// An empty selector's select() without a timeout waits until a key is registered and ready.
+TYPED_TEST(SelectorTest, AnEmptySelectorWaitsUntilAnFdIsRegisteredAndReady) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    auto waiter = start_select<TypeParam>(sel);
+    co_await tide::sleep_for(10ms);
+    EXPECT_FALSE(waiter.done());
+    put(b);
+    sel.register_fd(a.get(), Events::read);
+    auto ready = co_await waiter;
+    EXPECT_EQ(fds_of(ready), (std::vector<std::pair<int, Events>>{{a.get(), Events::read}}));
+  });
+}
+
+// ---- closing and destruction -----------------------------------------------------------------
+
+TYPED_TEST(SelectorTest, CloseWakesWaitersWithNothingAndLaterCallsAreUsageErrors) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(a.get(), Events::read);
+    auto waiter = start_select<TypeParam>(sel);
+    co_await settle();
+    sel.close();
+    auto rest = co_await waiter;
+    EXPECT_TRUE(rest.empty());
+    EXPECT_EQ(sel.size(), 0u);
+    EXPECT_THROW(sel.register_fd(a.get(), Events::read), tide::UsageError);
+    bool refused = false;
+    try {
+      (void)co_await sel.select(0s);
+    } catch (const tide::UsageError&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+    sel.close();  // idempotent
+    (void)b;
+  });
+}
+
+// Destroyed with 200 operations armed (and readiness pending on some): every one is withdrawn
+// (run_clean checks that no I/O is left pending; ASan, that nothing points at freed memory).
+TYPED_TEST(SelectorTest, DestroyingASelectorWithdrawsEveryOperationItArmed) {
+  run_clean([]() -> Task<void> {
+    std::vector<std::pair<Fd, Fd>> pairs;
+    for (int i = 0; i < 100; ++i)
+      pairs.push_back(stream_pair());
+    std::optional<tide::Selector::Ready> result;
+    {
+      Selector sel;
+      for (auto& [x, y] : pairs) {
+        sel.register_fd(x.get(), Events::read);
+        sel.register_fd(y.get(), Events::read, [](Events) {});
+      }
+      for (int i = 0; i < 100; i += 10)
+        put(pairs[static_cast<std::size_t>(i)].second);
+      co_await settle();
+    }
+    co_await settle();
+    for (auto& [x, y] : pairs)  // written now, to a file nothing watches any more
+      put(y);
+    co_await settle();
+  });
+}
+
+TYPED_TEST(SelectorTest, DestroyingASelectorWhileASelectWaitsResumesItWithNothing) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    auto sel = std::make_unique<Selector>();
+    sel->register_fd(a.get(), Events::read);
+    auto waiter = start_select<TypeParam>(*sel);
+    co_await settle();
+    sel.reset();
+    auto rest = co_await waiter;
+    EXPECT_TRUE(rest.empty());
+    put(b);
+    co_await settle();
+  });
+}
+
+// A selector that outlives its loop: the loop withdraws its operations before its backend
+// goes; the selector is closed from then on.
+TEST(Selector, ASelectorThatOutlivesItsLoopIsWithdrawnAndClosed) {
+  auto [a, b] = stream_pair();
+  Selector sel;
+  {
+    tide::Loop loop;
+    loop.run_until_complete([](Selector& s, int fd) -> Task<void> {
+      s.register_fd(fd, Events::read);
+      s.register_fd(::dup(fd), Events::write, [](Events) {});
+      co_await tide::sleep_for(1ms);
+    }(sel, a.get()));
+  }
+  EXPECT_TRUE(sel.closed());
+  EXPECT_EQ(sel.size(), 0u);
+  EXPECT_THROW(sel.register_fd(a.get(), Events::read), tide::UsageError);
+}
+
+TYPED_TEST(SelectorTest, GetMapListsTheKeysInFdOrder) {
+  run_clean([]() -> Task<void> {
+    auto [a, b] = stream_pair();
+    Selector sel;
+    sel.register_fd(b.get(), Events::write, std::any(2));
+    sel.register_fd(a.get(), Events::read, std::any(1));
+    auto map = sel.get_map();
+    EXPECT_EQ(map.size(), 2u);
+    std::vector<int> fds;
+    for (const tide::SelectorKey& key : map)
+      fds.push_back(key.fd);
+    EXPECT_EQ(fds, (std::vector<int>{std::min(a.get(), b.get()), std::max(a.get(), b.get())}));
+    EXPECT_EQ(std::any_cast<int>(map.at(b.get()).data), 2);
+    sel.unregister(b.get());
+    EXPECT_FALSE(map.contains(b.get()));
+    EXPECT_EQ(map.size(), 1u);
     co_return;
   });
 }

@@ -249,7 +249,7 @@ class Selector : private tide::detail::TimerNode, private tide::detail::FdWatche
   Entry& find(int fd, const char* what) const;  // KeyError unless registered and not stale
   [[nodiscard]] Entry* entry_of(int fd) const noexcept;
   void bind(const char* what);  // checks the thread, loop and state; binds the loop at first use
-  void arm(Entry& e);           // may drop `e` (its fd turned out closed)
+  void arm(Entry& e);           // `e` stays (stale if its fd turned out closed)
   void withdraw(Entry& e) noexcept;
   void queue(Entry& e, EntryList& list) noexcept;
   void unqueue(Entry& e) noexcept;
