@@ -19,7 +19,10 @@
 using namespace std::chrono_literals;
 
 tide::Task<int> amain() {
-  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) co_return 1;
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+    std::perror("prctl(PR_SET_CHILD_SUBREAPER)");
+    co_return 1;
+  }
   const pid_t me = ::getpid();
   auto [report_reader, report_writer] = tide::Channel::one_way();
   // [guide:orphan]

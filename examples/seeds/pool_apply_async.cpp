@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <tide/core/run.hpp>

@@ -19,16 +19,24 @@ int task(int n) {
   return n * n;
 }
 
+int cube(int n) {
+  return n * n * n;
+}
+
 tide::Task<int> amain() {
   // [guide:process-pool-executor]
   tide::ProcessPool pool({.workers = 5});
   std::vector<tide::PoolFuture<int>> t_list;
   for (int i = 1; i <= 20; ++i)
     t_list.push_back(pool.submit(task, i));
+  // executor.map(cube, range(1, 6)) (not in the seed), before the shutdown: results in order.
+  const std::vector<int> xs{1, 2, 3, 4, 5};
+  const std::vector<int> cubes = co_await pool.map(cube, xs);
   co_await pool.shutdown();  // wait=True
   for (auto& t : t_list)
     std::printf(">>>: %d\n", co_await t.result());
   // [guide-end]
+  std::printf("map: %d %d %d %d %d\n", cubes[0], cubes[1], cubes[2], cubes[3], cubes[4]);
   co_return 0;
 }
 
@@ -78,3 +86,4 @@ int main() {
 // >>>: 324
 // >>>: 361
 // >>>: 400
+// map: 1 8 27 64 125

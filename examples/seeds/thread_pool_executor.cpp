@@ -10,6 +10,7 @@
 #include <tide/core/run.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/thread_pool.hpp>
+#include <tide/core/when_all.hpp>
 
 using namespace std::chrono_literals;
 
@@ -19,8 +20,14 @@ int task(int n) {  // runs on a worker thread: blocking here is what the pool is
   return n * n;
 }
 
-tide::Task<int> submit(tide::ThreadPool& pool, int n) {
-  co_return co_await pool.run(task, n);
+int cube(int n) {
+  return n * n * n;
+}
+
+// What executor.submit(fn, n) returns: a task that runs fn on the pool. Spawned, it runs at
+// once, and its JoinHandle is the future.
+tide::Task<int> submit(tide::ThreadPool& pool, int (*fn)(int), int n) {
+  co_return co_await pool.run(fn, n);
 }
 
 tide::Task<int> amain() {
@@ -28,14 +35,22 @@ tide::Task<int> amain() {
   tide::ThreadPool pool(5);
   std::vector<tide::JoinHandle<int>> t_list;
   for (int i = 1; i <= 20; ++i)
-    t_list.push_back(tide::spawn(submit(pool, i)));  // pool.submit(task, i)
+    t_list.push_back(tide::spawn(submit(pool, task, i)));  // pool.submit(task, i)
   std::vector<int> results;
   for (auto& t : t_list)
     results.push_back(co_await t);  // t.result()
-  pool.shutdown();                  // every call has ended: this only joins the threads
   for (int r : results)
     std::printf(">>>: %d\n", r);
   // [guide-end]
+
+  // executor.map(cube, range(1, 6)) (not in the seed): ThreadPool has no map of its own;
+  // when_all over the calls is one, with the results in order.
+  std::vector<tide::Task<int>> calls;
+  for (int i = 1; i <= 5; ++i)
+    calls.push_back(submit(pool, cube, i));
+  const std::vector<int> cubes = co_await tide::when_all(std::move(calls));
+  std::printf("map: %d %d %d %d %d\n", cubes[0], cubes[1], cubes[2], cubes[3], cubes[4]);
+  pool.shutdown();  // every call has ended: this only joins the threads
   co_return 0;
 }
 
@@ -85,3 +100,4 @@ int main() {
 // >>>: 324
 // >>>: 361
 // >>>: 400
+// map: 1 8 27 64 125
