@@ -24,7 +24,9 @@ tide::Task<int> amain() {
     co_return 1;
   }
   const pid_t me = ::getpid();
-  auto [report_reader, report_writer] = tide::Channel::one_way();
+  auto ends = tide::Channel::one_way();  // (named ends: clang 14 cannot capture bindings)
+  tide::Channel& report_reader = ends.first;
+  tide::Channel& report_writer = ends.second;
   // [guide:orphan]
   auto parent = tide::Process::start([&] {
     auto orphan = tide::Process::start([&] {

@@ -15,7 +15,9 @@
 using namespace std::chrono_literals;
 
 tide::Task<int> amain() {
-  auto [alive_reader, alive_writer] = tide::Channel::one_way();
+  auto ends = tide::Channel::one_way();  // (named ends: clang 14 cannot capture bindings)
+  tide::Channel& alive_reader = ends.first;
+  tide::Channel& alive_writer = ends.second;
   // [guide:process-daemon]
   auto p = tide::Process::start(
       {.daemon = true},

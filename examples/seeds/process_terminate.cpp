@@ -17,7 +17,9 @@
 using namespace std::chrono_literals;
 
 tide::Task<int> amain() {
-  auto [ready_reader, ready_writer] = tide::Channel::one_way();
+  auto ends = tide::Channel::one_way();  // (named ends: clang 14 cannot capture bindings)
+  tide::Channel& ready_reader = ends.first;
+  tide::Channel& ready_writer = ends.second;
   auto p = tide::Process::start([&] {
     std::printf("%d is running\n", ::getpid());   // current_process().pid
     std::printf("%d is running\n", ::getpid());   // os.getpid()
