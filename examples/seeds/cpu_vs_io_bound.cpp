@@ -30,6 +30,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// [guide:cpu-vs-io-bound]
 tide::Task<int> run_all(void (*fn)(), int count) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<tide::Process> l;
@@ -41,6 +42,7 @@ tide::Task<int> run_all(void (*fn)(), int count) {
   std::printf("%.3f\n", seconds_since(start));
   co_return failed;
 }
+// [guide-end]
 
 tide::Task<int> amain() {
   std::printf("%ld\n", ::sysconf(_SC_NPROCESSORS_ONLN));  // os.cpu_count()
