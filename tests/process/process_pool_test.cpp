@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include <tide/core/sleep.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
+#include <tide/io/process.hpp>
 
 #include "sanitizers.hpp"
 #include "test_loop.hpp"
@@ -377,6 +379,33 @@ TEST(ProcessPool, SubmitAfterCloseThrowsAndJoinWaitsForAcceptedCalls) {
       EXPECT_EQ(co_await futures[static_cast<std::size_t>(i)], i);
     EXPECT_EQ(pool.server_pid(), -1);
     EXPECT_EQ(zombie_children(), 0);
+  });
+}
+
+int print_in_worker(int x) {
+  std::printf("worker %d\n", x);  // no flush: stdout is a pipe, so this stays in the buffer
+  return x;
+}
+
+// Python's pool workers flush stdout when they end, and forking one never prints twice what
+// the parent had buffered. Here the parent's line sits in its stdio buffer (stdout is a pipe)
+// when the pool forks, and the worker's line in the worker's buffer when it exits: each must
+// be printed once.
+TEST(ProcessPool, WhatTheParentHadBufferedAndWhatAWorkerPrintsAppearOnce) {
+  in_task([]() -> Task<void> {
+    tide::ProcessOptions options;
+    options.stdout_mode = tide::Stdio::pipe;
+    auto child = tide::Process::start(options, []() -> Task<int> {
+      std::printf("before the pool\n");
+      ProcessPool pool({.workers = 1});
+      const int x = co_await pool.submit(print_in_worker, 7);
+      pool.close();
+      co_await pool.join();
+      co_return x == 7 ? 0 : 1;
+    });
+    auto out = co_await child.communicate();
+    EXPECT_EQ(out.out, "before the pool\nworker 7\n");
+    EXPECT_EQ(out.status, 0);
   });
 }
 

@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <system_error>
 
@@ -108,6 +110,11 @@ PoolCore::PoolCore(const Options& options) : options_(options) {
     throw std::system_error(e, std::system_category(),
                             "tide::ProcessPool: socketpair for the fork server");
   }
+  // What sits in stdio's buffers now would be copied into the fork server and from it into
+  // every worker, which flush when they answer: it would be printed again by each of them.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid == 0) {

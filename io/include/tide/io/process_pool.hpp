@@ -53,6 +53,9 @@ class PoolStream;
 /// pool early (before starting threads, and before taking locks a worker might need), and
 /// state created after that (globals, heap objects) is not in the workers. Server and workers
 /// die with this process (PR_SET_PDEATHSIG) or when the pool closes their sockets.
+/// stdio: the constructor flushes this process's stdio buffers before it forks (so nothing
+/// buffered is printed again by the workers), and a worker flushes its own before it sends
+/// a batch of answers, so what a call prints is out before its result arrives.
 ///
 /// Scheduling: calls go to the worker with the fewest calls in flight (up to
 /// `Options::max_in_flight` each), which answers them in order; calls made in one loop
