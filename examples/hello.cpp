@@ -6,6 +6,7 @@
 
 using namespace std::chrono_literals;
 
+// [guide:hello]
 tide::Task<int> answer() {
   co_await tide::sleep_for(10ms);
   co_return 42;
@@ -21,3 +22,4 @@ tide::Task<int> main_task() {
 int main() {
   return tide::run(main_task());
 }
+// [guide-end]

@@ -43,10 +43,12 @@ int main() {
   tide::Loop loop;
   tide::joinall({tide::spawn_fiber(loop, foo), tide::spawn_fiber(loop, bar)});
 
+  // [guide:gevent-joinall]
   std::vector<tide::Fiber<void>> fibres;
   for (char name : {'a', 'b', 'c'})
     fibres.push_back(tide::spawn_fiber(loop, task, name));  // gevent.spawn(task, name)
   tide::joinall(fibres);                                    // gevent.joinall(...)
+  // [guide-end]
   std::printf("joined\n");
   return 0;
 }
