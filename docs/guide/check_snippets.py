@@ -11,7 +11,8 @@ In a guide chapter, a code block is tied to an example by the comment line befor
 In the example, the region sits between `// [guide:greenlet-switch]` and `// [guide-end]`.
 The block must equal the region's lines byte for byte, less the indentation of the marker
 line (which every line of the region must start with). Every code block in the guide needs
-such a comment, so the guide never shows code that does not build.
+such a comment, so the guide never shows code that does not build. Every program the text
+names (`name.cpp` for examples/seeds/name.cpp, or a path) must exist.
 
 Usage: check_snippets.py REPO_ROOT [--write]   (--write copies the regions into the guide)
 """
@@ -20,6 +21,7 @@ import re
 import sys
 
 SNIPPET = re.compile(r"<!-- snippet: (\S+) (\S+) -->")
+PROGRAM = re.compile(r"`([\w/]+\.cpp)`")
 FENCE = "```"
 
 
@@ -88,6 +90,11 @@ def check_chapter(root, chapter, write):
             tied = False
         out.append(line)
         i += 1
+    for number, line in enumerate(lines, 1):
+        for name in PROGRAM.findall(line):
+            path = name if "/" in name else f"examples/seeds/{name}"
+            if not (root / path).is_file():
+                problems.append(f"{chapter.name}:{number}: names {name}, which does not exist")
     if write:
         chapter.write_text("".join(out), encoding="utf-8")
     return problems
