@@ -258,6 +258,8 @@ class Selector : private tide::detail::TimerNode, private tide::detail::FdWatche
   [[nodiscard]] bool same_file(const Entry& e) const noexcept;
   void on_result(Entry& e) noexcept;
   void hand_over() noexcept;
+  void schedule_round(bool next_iteration) noexcept;
+  void round_unscheduled() noexcept;
   void detach_from_loop() noexcept;
   // select()'s two halves (see SelectAwaiter).
   bool begin_select();
@@ -280,6 +282,7 @@ class Selector : private tide::detail::TimerNode, private tide::detail::FdWatche
   tide::detail::WaitQueue waiters_;
   bool reserved_ = false;  // a woken waiter has not resumed yet: the ready keys are its
   bool running_round_ = false;
+  bool round_soon_ = false;  // the round's timer is armed and counted as LoopCore::work_soon
   bool closed_ = false;
   std::uint64_t next_serial_ = 1;
   tide::detail::ListHook<Selector> loop_hook_;  // in its loop's SelectorRegistry
