@@ -178,7 +178,8 @@ ThreadPool& Loop::thread_pool() {
 
 Loop::Stats Loop::stats() const noexcept {
   auto& c = *core_;
-  return Stats{c.live_jobs, c.timers.size(), c.driver->pending(), c.ready.size(), c.iterations};
+  return Stats{c.live_jobs,    c.timers.size(), c.driver->pending(),
+               c.ready.size(), c.iterations,    c.io_waits};
 }
 
 void Loop::stop() noexcept {
@@ -232,11 +233,12 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
 
   // 1. Wait for I/O: not at all when work is ready, else until the nearest timer (rounded up,
   //    so a timer never fires early and the loop never spins on a sub-resolution remainder).
-  //    While tasks keep each other busy, the non-blocking poll is only done every
+  //    While tasks keep each other busy (or work found ready without the backend is queued:
+  //    LoopCore::work_soon_started), the non-blocking poll is only done every
   //    `poll_interval` iterations: handing control from task to task then costs no syscall,
   //    and I/O still waits at most that many iterations (with no I/O in flight there is
   //    nothing to poll for: posts are taken below in every iteration).
-  const bool busy = !c.ready.empty() || c.stopping;
+  const bool busy = !c.ready.empty() || c.stopping || c.work_soon > 0;
   bool poll = !busy;
   if (busy && ++c.polls_skipped >= poll_interval) {
     c.polls_skipped = 0;
@@ -263,12 +265,14 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     // backend without blocking until one is delivered, for at most the spin budget.
     if (timeout != std::chrono::nanoseconds::zero() && c.completions_soon > 0 &&
         c.driver->spin_soon.spin([&] {
+          ++c.io_waits;
           c.driver->wait(std::chrono::nanoseconds::zero());
           return !c.ready.empty();
         }))
       timeout = std::chrono::nanoseconds::zero();
     const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
+    ++c.io_waits;
     c.driver->wait(timeout);
     if (may_sleep) c.inbox->awake();
   }

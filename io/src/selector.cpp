@@ -357,22 +357,42 @@ void Selector::on_result(Entry& e) noexcept {
   e.state = State::pending;
   if (e.callback) {
     queue(e, callbacks_next_);
-    if (!TimerNode::armed()) {
-      // From the driver (before the loop's timer phase): this iteration; from inside a round
-      // (a callback left its fd ready): the next one, as asyncio runs a handle once a turn.
-      deadline = loop_->now();
-      if (running_round_) deadline += std::chrono::nanoseconds(1);
-      try {
-        loop_->add_timer(*this);
-      } catch (...) {
-        // Out of memory growing the timer heap: the readiness waits in callbacks_next_ for
-        // the next round another fd's readiness starts.
-      }
-    }
+    // From the driver (before the loop's timer phase): this iteration; from inside a round
+    // (a callback left its fd ready, found by the re-arm's try_now): the next one, as asyncio
+    // runs a handle once a turn.
+    schedule_round(running_round_);
   } else {
     queue(e, ready_);
     hand_over();
   }
+}
+
+// The next round runs from the loop's timer phase: this iteration's, or the next one's. Until
+// then the loop counts as busy (LoopCore::work_soon_started): a round whose keys were found
+// ready by their re-arm's try_now (a listener with more connections queued) then runs in the
+// next iteration without a backend wait over every fd, which would make a callback that takes
+// one item per call cost O(registered fds) per item on the poll backend; the backend is still
+// polled every few iterations, so the other fds are not starved.
+void Selector::schedule_round(bool next_iteration) noexcept {
+  if (TimerNode::armed()) return;
+  deadline = loop_->now();
+  if (next_iteration) deadline += std::chrono::nanoseconds(1);
+  try {
+    loop_->add_timer(*this);
+  } catch (...) {
+    // Out of memory growing the timer heap: the readiness waits in callbacks_next_ for the
+    // next round another fd's readiness starts.
+    return;
+  }
+  round_soon_ = true;
+  loop_->work_soon_started();
+}
+
+// The round's timer fired or was removed.
+void Selector::round_unscheduled() noexcept {
+  if (!round_soon_) return;
+  round_soon_ = false;
+  loop_->work_soon_ended();
 }
 
 void Selector::hand_over() noexcept {
@@ -465,6 +485,7 @@ Selector::Ready Selector::end_select(WaitResult how) {
 
 void Selector::run_callbacks(tide::detail::TimerNode& timer) {
   auto& self = static_cast<Selector&>(timer);
+  self.round_unscheduled();  // the loop took the timer off its heap
   // This round is what was ready when it began; what becomes ready during it (a callback that
   // leaves its fd ready) runs in the next.
   while (Entry* e = self.callbacks_next_.front())
@@ -499,10 +520,7 @@ void Selector::run_callbacks(tide::detail::TimerNode& timer) {
     }
   }
   self.running_round_ = false;
-  if (!self.closed_ && !self.callbacks_next_.empty() && !self.TimerNode::armed()) {
-    self.deadline = self.loop_->now() + std::chrono::nanoseconds(1);
-    self.loop_->add_timer(self);
-  }
+  if (!self.closed_ && !self.callbacks_next_.empty()) self.schedule_round(true);
 }
 
 // ---- closing ---------------------------------------------------------------------------------
@@ -518,6 +536,7 @@ void Selector::close() noexcept {
     for (auto& e : entries_)
       if (e) withdraw(*e);
     if (TimerNode::armed()) loop_->remove_timer(*this);
+    round_unscheduled();
     loop_->remove_fd_watcher(*this);
     if (registry_ != nullptr) {
       registry_->selectors.remove(*this);

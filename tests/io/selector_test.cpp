@@ -13,6 +13,7 @@
 
 #include <any>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
@@ -26,6 +27,7 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/timeout.hpp>
 #include <tide/io/fd.hpp>
+#include <tide/sync/event.hpp>
 
 #include "sockets.hpp"
 #include "styles.hpp"
@@ -302,6 +304,62 @@ TYPED_TEST(SelectorTest, ACallbackThatUnregistersItselfRunsNoMore) {
     co_await tide::sleep_for(20ms);
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(sel.size(), 0u);
+  });
+}
+
+// A callback that takes one item per call from an fd that stays ready (accept on a listener
+// with a backlog, asyncio add_reader style) runs once per loop iteration, and on the readiness
+// backends (epoll, poll: the re-arm's try_now finds the fd still ready) those rounds cost no
+// backend wait each: the loop polls the backend only every few iterations, as while tasks are
+// ready. A wait per round was quadratic on poll, whose every wait walks every registered fd
+// (here 64 idle ones). Another fd that becomes ready meanwhile is still found and run within
+// the loop's poll interval (32 iterations), long before the busy key is done. On io_uring the
+// re-arm is a poll SQE, each round a trip to the kernel that costs O(ready): no bound there.
+TEST(SelectorRounds, ACallbackKeyStillReadyRunsAgainWithoutABackendWaitPerRound) {
+  run_clean([]() -> Task<void> {
+    constexpr int rounds = 256;
+    constexpr int other_written_at = 16;
+    Selector sel;
+    std::vector<std::pair<Fd, Fd>> idle;
+    for (int i = 0; i < 64; ++i) {
+      idle.push_back(stream_pair());
+      sel.register_fd(idle.back().first.get(), Events::read,
+                      [](Events) { ADD_FAILURE() << "an idle fd's callback ran"; });
+    }
+    auto [a, b] = stream_pair();
+    auto [c, d] = stream_pair();
+    int calls = 0;
+    int calls_when_other_ran = -1;
+    tide::Event done;
+    sel.register_fd(c.get(), Events::read, [&](Events) {
+      calls_when_other_ran = calls;
+      drain(c);
+    });
+    co_await settle();
+    tide::Loop& loop = tide::Loop::current();
+    const tide::Loop::Stats before = loop.stats();
+    sel.register_fd(a.get(), Events::read, [&](Events ready) {
+      EXPECT_EQ(ready, Events::read);
+      char byte = 0;
+      EXPECT_EQ(::read(a.get(), &byte, 1), 1);  // one item per call: the fd stays ready
+      if (++calls == other_written_at) put(d);
+      if (calls == rounds) done.set();
+    });
+    put(b, std::string(rounds, 'x'));
+    co_await done.wait();
+    const tide::Loop::Stats after = loop.stats();
+    EXPECT_EQ(calls, rounds);
+    EXPECT_GE(after.iterations - before.iterations, static_cast<std::uint64_t>(rounds))
+        << "more than one call of a ready key in one round";
+    EXPECT_GE(calls_when_other_ran, other_written_at);
+    EXPECT_LE(calls_when_other_ran, other_written_at + 34)
+        << "an fd found ready by the backend waited behind a busy callback key";
+    const std::uint64_t waits = after.io_waits - before.io_waits;
+    if (loop.backend_name() != "io_uring") {
+      EXPECT_LE(waits, static_cast<std::uint64_t>(rounds / 8))
+          << "a backend wait per round of a callback key found ready again by its re-arm";
+    }
+    sel.close();
   });
 }
 

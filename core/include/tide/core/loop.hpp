@@ -101,6 +101,7 @@ class Loop {
     std::size_t pending_io = 0;  // I/O operations submitted to the backend
     std::size_t ready = 0;       // coroutines queued to resume
     std::uint64_t iterations = 0;
+    std::uint64_t io_waits = 0;  // times the loop asked the backend for I/O (blocking or not)
   };
 
   Loop();

@@ -123,7 +123,11 @@ struct SelectorEntry : tide::detail::IoOp {
 /// leaves unread is reported again by the next select() (a callback runs again in the next
 /// loop iteration). Each registered fd holds one poll operation in the loop's backend, re-armed
 /// only after its readiness was reported, so a select() costs O(ready fds), not O(registered)
-/// (except on the poll backend, whose poll(2) call walks every waiting fd).
+/// (except on the poll backend, whose poll(2) call walks every waiting fd). On epoll and poll
+/// the re-arm first checks the one fd: a select() key found ready is reported without a
+/// backend wait, and a callback key found ready runs in the next iteration with the loop
+/// counted busy (it polls the backend once every few iterations, as while tasks are ready),
+/// so a callback that takes one item per call (an accept) costs no wait over every fd per item.
 ///
 /// Events are reported as Python's selectors do: an error or hang-up on the fd makes it
 /// ready for whatever its key waits for (the program's next read or write sees why).
@@ -258,6 +262,8 @@ class Selector : private tide::detail::TimerNode, private tide::detail::FdWatche
   [[nodiscard]] bool same_file(const Entry& e) const noexcept;
   void on_result(Entry& e) noexcept;
   void hand_over() noexcept;
+  void schedule_round(bool next_iteration) noexcept;
+  void round_unscheduled() noexcept;
   void detach_from_loop() noexcept;
   // select()'s two halves (see SelectAwaiter).
   bool begin_select();
@@ -280,6 +286,7 @@ class Selector : private tide::detail::TimerNode, private tide::detail::FdWatche
   tide::detail::WaitQueue waiters_;
   bool reserved_ = false;  // a woken waiter has not resumed yet: the ready keys are its
   bool running_round_ = false;
+  bool round_soon_ = false;  // the round's timer is armed and counted as LoopCore::work_soon
   bool closed_ = false;
   std::uint64_t next_serial_ = 1;
   tide::detail::ListHook<Selector> loop_hook_;  // in its loop's SelectorRegistry

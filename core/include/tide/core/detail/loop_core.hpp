@@ -69,6 +69,16 @@ class LoopCore {
   /// -O0/-O1 or under ASan/TSan; see docs/design.md, "Figures").
   static void resume_next(std::coroutine_handle<> h) noexcept { t_next = h.address(); }
 
+  /// Work a higher layer found ready without asking the backend and queued for the next
+  /// iteration (io's Selector: a callback key whose fd its re-arm found still ready, to run in
+  /// the next iteration's timer phase). While any is queued the loop counts as busy, as with
+  /// ready coroutines: it polls I/O without blocking only once per `poll_interval` iterations
+  /// (loop.cpp), so running such work round after round costs no backend wait per round, and
+  /// I/O found only by the backend still waits at most that many iterations. Calls must pair;
+  /// the work must be due by the next iteration (the loop does not sleep while any is queued).
+  void work_soon_started() noexcept { ++work_soon; }
+  void work_soon_ended() noexcept { --work_soon; }
+
   // ---- time and timers -------------------------------------------------------------------
   /// The loop's time for this iteration: read from the clock at its first use in the
   /// iteration (an iteration with no timers and no sleeps reads no clock at all).
@@ -126,8 +136,8 @@ class LoopCore {
 
   /// Completions that should arrive within microseconds (a process pool's answers, from
   /// workers that spin for the next request): while any are expected, the loop polls the
-  /// backend without blocking, for a bounded spin (tide/core/detail/spin.hpp), before it sleeps, since
-  /// a wake-up from another core costs 25-30 us here. Calls must pair; they do not keep the
+  /// backend without blocking, for a bounded spin (tide/core/detail/spin.hpp), before it sleeps,
+  /// since a wake-up from another core costs 25-30 us here. Calls must pair; they do not keep the
   /// loop alive (the operations that deliver those completions do).
   void expect_completions_soon() noexcept { ++completions_soon; }
   void completions_soon_ended() noexcept { --completions_soon; }
@@ -177,7 +187,9 @@ class LoopCore {
   bool closing = false;              // the destructor is tearing the loop down
   unsigned born = 0;                 // the process's fork generation when made (see fork_guard)
   std::uint64_t iterations = 0;
-  std::thread::id runner;  // the thread that ran the loop first (default: not yet run)
+  std::uint64_t io_waits = 0;  // calls of driver->wait (Loop::Stats::io_waits)
+  std::size_t work_soon = 0;   // see work_soon_started
+  std::thread::id runner;      // the thread that ran the loop first (default: not yet run)
   std::shared_ptr<ThreadLoops> thread_loops;  // the runner's list of loops (see close_fd)
   unsigned polls_skipped = 0;    // iterations since I/O was last polled (see Loop::iterate)
   std::vector<Callback> posted;  // the batch of posted callbacks being run (kept for capacity)
