@@ -76,6 +76,19 @@ tide::Task<bool> peer_has_closed(TcpStream& stream) {
   }
 }
 
+void ignore_error(std::exception_ptr) {}
+
+// Connects, has one line echoed, then stops the server.
+tide::Task<void> echo_once_then_stop(SocketAddress address, tide::Event& stop) {
+  TcpStream client = co_await TcpStream::connect(address);
+  co_await client.write_all("once\n");
+  BufferedStream in(client);
+  std::string echoed = co_await in.read_line();
+  EXPECT_EQ(echoed, "once\n");
+  client.close();
+  stop.set();
+}
+
 }  // namespace
 
 #define DUAL_SCENARIOS "serve_scenarios.inc"
@@ -89,3 +102,4 @@ DUAL_TEST(Serve, AnIdleConnectionIsDropped)
 DUAL_TEST(Serve, ShutdownLetsHandlersFinishThenCancelsTheRest)
 DUAL_TEST(Serve, CancellingServeCancelsEveryHandler)
 DUAL_TEST(Serve, AFailingHandlerIsReportedAndEndsOnlyItsConnection)
+DUAL_TEST(Serve, BracedOptionsInTheAwaitExpression)

@@ -83,14 +83,20 @@ Task<void> serve_until(Task<void> accepting, Connections& connections, Event* st
 /// fibre per connection (code written in the blocking style, with `tide::await`).
 ///
 ///     tide::Event stop;
+///     tide::net::ServeOptions options{.max_connections = 1000, .idle_timeout = 30s};
 ///     co_await tide::net::serve(listener, [](tide::TcpStream& s) -> tide::Task<void> {
 ///       for (;;) {
 ///         auto chunk = co_await s.receive();
 ///         if (chunk.empty()) co_return;
 ///         co_await s.write_all(chunk.bytes());
 ///       }
-///     }, {.max_connections = 1000, .idle_timeout = 30s}, &stop);
+///     }, options, &stop);
 ///
+/// The options are named first: g++ 12 destroys an aggregate temporary (a braced
+/// `{.max_connections = ...}`, or a lambda capturing by copy) twice when it appears in a
+/// `co_await` expression, which crashes as serve returns. Braced options are fine in a
+/// statement without co_await (`auto server = serve(listener, handler, {...});`), in a
+/// fibre's `tide::await(...)`, and with clang.
 /// At most `max_connections` run at once (the rest wait in the kernel's backlog). Each
 /// connection gets the header deadline and idle timeout of `options`; a handler's exception
 /// is reported (`on_error`) and ends only its own connection. The stream is closed when its
