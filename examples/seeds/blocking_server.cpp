@@ -27,38 +27,13 @@
 #include <tide/net/tcp_stream.hpp>
 #include <tide/sync/event.hpp>
 
+#include "server_options.hpp"
+
 namespace {
 
-struct Options {
-  int port = 0;
-  int self_test = 0;  // clients to run against ourselves (0: serve until killed)
-};
-
-Options parse(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + " needs a value");
-    const int value = std::stoi(argv[++i]);
-    if (flag == "--port" && value >= 0 && value <= 65535)
-      options.port = value;
-    else if (flag == "--self-test" && value > 0)
-      options.self_test = value;
-    else
-      throw std::invalid_argument("bad option " + std::string(flag) + " " + argv[i] +
-                                  " (--port 0..65535, --self-test N > 0)");
-  }
-  return options;
-}
-
-// The peer's address as text; a client that reset the connection at once has none left.
-std::string peer_of(const tide::TcpStream& conn) {
-  try {
-    return conn.peer_address().to_string();
-  } catch (const std::system_error&) {
-    return "(a client that has gone)";
-  }
-}
+using seeds::Options;
+using seeds::parse;
+using seeds::peer_of;
 
 std::string_view text(const std::byte* data, std::size_t n) {
   return {reinterpret_cast<const char*>(data), n};

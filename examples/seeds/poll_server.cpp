@@ -28,29 +28,12 @@
 #include <tide/net/tcp_listener.hpp>
 #include <tide/net/tcp_stream.hpp>
 
+#include "server_options.hpp"
+
 namespace {
 
-struct Options {
-  int port = 0;
-  int self_test = 0;
-};
-
-Options parse(int argc, char** argv) {
-  Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + " needs a value");
-    const int value = std::stoi(argv[++i]);
-    if (flag == "--port" && value >= 0 && value <= 65535)
-      options.port = value;
-    else if (flag == "--self-test" && value > 0)
-      options.self_test = value;
-    else
-      throw std::invalid_argument("bad option " + std::string(flag) + " " + argv[i] +
-                                  " (--port 0..65535, --self-test N > 0)");
-  }
-  return options;
-}
+using seeds::Options;
+using seeds::parse;
 
 // Python prints a peer as ('127.0.0.1', 54321).
 // A client that reset the connection at once has no address left.
