@@ -76,6 +76,14 @@ std::string current_exception_type() {
   ::_exit(code & 0xff);
 }
 
+// Whether the kernel reaps this process's children the moment they end (SIGCHLD ignored or
+// SA_NOCLDWAIT): then no zombie is left to open a pidfd on.
+bool host_auto_reaps() noexcept {
+  struct sigaction current {};
+  if (::sigaction(SIGCHLD, nullptr, &current) != 0) return false;
+  return current.sa_handler == SIG_IGN || (current.sa_flags & SA_NOCLDWAIT) != 0;
+}
+
 }  // namespace
 
 Process start_child(const ProcessOptions& options, ChildBody body) {
@@ -89,15 +97,38 @@ Process start_child(const ProcessOptions& options, ChildBody body) {
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+  // When the kernel reaps children at once, a child that ends before the parent has opened
+  // its pidfd takes its exit status with it: it waits until the parent holds the pidfd (whose
+  // exit information outlives the reap), told by the end of this pipe. (spawn gets its pidfd
+  // from clone3 itself.)
+  Fd hold_read, hold_write;
+  if (host_auto_reaps()) {
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0)
+      throw std::system_error(errno, std::system_category(), "tide::Process::start: pipe2");
+    hold_read.reset(ends[0]);
+    hold_write.reset(ends[1]);
+  }
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::system_error(errno, std::system_category(), "tide::Process::start: fork");
-  if (pid == 0) run_in_child(options, plan, parent, body);
+  if (pid == 0) {
+    if (hold_read) {  // raw closes: the child must not tell the parent's loop about its fds
+      ::close(hold_write.release());
+      char byte = 0;
+      while (::read(hold_read.get(), &byte, 1) < 0 && errno == EINTR) {
+      }
+      ::close(hold_read.release());
+    }
+    run_in_child(options, plan, parent, body);
+  }
 
   Process process;
   process.pid_ = pid;
   process.daemon_ = options.daemon;
   process.pidfd_.reset(open_pidfd(pid));
+  hold_write.reset();  // the child goes on
+  hold_read.reset();
   if (!process.pidfd_ && errno == ESRCH) {
     // Only a reap by someone else (a host's waitpid(-1)) can have taken it this fast.
     process.reaped_ = true;
