@@ -98,7 +98,9 @@ auto start_select(Selector& sel, std::optional<std::chrono::nanoseconds> timeout
 
 TYPED_TEST(SelectorTest, ReportsAReadableFdWithTheDataItWasRegisteredWith) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const tide::SelectorKey& key = sel.register_fd(a.get(), Events::read, std::any(7));
     EXPECT_EQ(key.fd, a.get());
@@ -118,7 +120,9 @@ TYPED_TEST(SelectorTest, ReportsAReadableFdWithTheDataItWasRegisteredWith) {
 
 TYPED_TEST(SelectorTest, ReportsReadinessAgainUntilTheDataIsReadLevelTriggered) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     put(b, "abc");
@@ -138,8 +142,12 @@ TYPED_TEST(SelectorTest, ReportsReadinessAgainUntilTheDataIsReadLevelTriggered) 
 
 TYPED_TEST(SelectorTest, ReportsOnlyTheEventsTheKeyWaitsFor) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read | Events::write);
     sel.register_fd(c.get(), Events::read);  // writable, but not asked
@@ -157,7 +165,9 @@ TYPED_TEST(SelectorTest, ReportsOnlyTheEventsTheKeyWaitsFor) {
 // while it stays writable (on epoll, whose edges come once, the re-armed poll must look).
 TYPED_TEST(SelectorTest, AReadWriteKeyIsReportedEveryRoundWhileOnlyWritable) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     fill(a);
     sel.register_fd(a.get(), Events::read | Events::write);
@@ -174,7 +184,9 @@ TYPED_TEST(SelectorTest, AReadWriteKeyIsReportedEveryRoundWhileOnlyWritable) {
 
 TYPED_TEST(SelectorTest, AZeroTimeoutReportsWhatIsReadyNowWithoutWaiting) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     auto none = co_await start_select<TypeParam>(sel, 0s);
@@ -215,7 +227,8 @@ void expect_error(F&& f, const std::string& needle) {
 
 TYPED_TEST(SelectorTest, RegisteringAnFdTwiceIsAKeyErrorNamingIt) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     const std::string name = "fd " + std::to_string(a.get());
@@ -229,7 +242,8 @@ TYPED_TEST(SelectorTest, RegisteringAnFdTwiceIsAKeyErrorNamingIt) {
 
 TYPED_TEST(SelectorTest, BadFdsAndEventsAreInvalidArguments) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
     Selector sel;
     expect_error<std::invalid_argument>([&] { sel.register_fd(-1, Events::read); },
                                         "fd -1 is negative");
@@ -256,7 +270,8 @@ TYPED_TEST(SelectorTest, BadFdsAndEventsAreInvalidArguments) {
 
 TYPED_TEST(SelectorTest, UnknownFdsAreKeyErrorsForModifyUnregisterAndGetKey) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
     Selector sel;
     const std::string name = "fd " + std::to_string(a.get()) + " is not registered";
     expect_error<KeyError>([&] { sel.modify(a.get(), Events::read); }, name);
@@ -275,8 +290,12 @@ TYPED_TEST(SelectorTest, UnknownFdsAreKeyErrorsForModifyUnregisterAndGetKey) {
 
 TYPED_TEST(SelectorTest, ACallbackRunsEachTimeItsFdIsReadyAndIsNotReturnedBySelect) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     Selector sel;
     std::vector<Events> calls;
     sel.register_fd(a.get(), Events::read, [&](Events ready) {
@@ -301,7 +320,9 @@ TYPED_TEST(SelectorTest, ACallbackRunsEachTimeItsFdIsReadyAndIsNotReturnedBySele
 
 TYPED_TEST(SelectorTest, ACallbackThatUnregistersItselfRunsNoMore) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     int calls = 0;
     sel.register_fd(a.get(), Events::read, [&](Events) {
@@ -335,8 +356,12 @@ TEST(SelectorRounds, ACallbackKeyStillReadyRunsAgainWithoutABackendWaitPerRound)
       sel.register_fd(idle.back().first.get(), Events::read,
                       [](Events) { ADD_FAILURE() << "an idle fd's callback ran"; });
     }
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     int calls = 0;
     int calls_when_other_ran = -1;
     tide::Event done;
@@ -376,8 +401,12 @@ TEST(SelectorRounds, ACallbackKeyStillReadyRunsAgainWithoutABackendWaitPerRound)
 // must then not run; and one that modifies the other to write-only makes it run for write.
 TYPED_TEST(SelectorTest, ACallbackThatUnregistersAnotherReadyFdStopsItsCallback) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     Selector sel;
     std::vector<int> ran;
     auto other_of = [&](int fd) { return fd == a.get() ? c.get() : a.get(); };
@@ -397,8 +426,12 @@ TYPED_TEST(SelectorTest, ACallbackThatUnregistersAnotherReadyFdStopsItsCallback)
 
 TYPED_TEST(SelectorTest, ACallbackThatModifiesAnotherReadyFdRunsItForItsNewEvents) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     Selector sel;
     std::vector<std::pair<int, Events>> ran;
     auto other_of = [&](int fd) { return fd == a.get() ? c.get() : a.get(); };
@@ -435,7 +468,9 @@ TYPED_TEST(SelectorTest, AnExceptionFromACallbackIsReportedAndTheKeyStays) {
   };
   run_clean(
       [&]() -> Task<void> {
-        auto [a, b] = stream_pair();
+        auto ends_ab = stream_pair();
+        Fd& a = ends_ab.first;
+        Fd& b = ends_ab.second;
         Selector sel;
         int calls = 0;
         sel.register_fd(a.get(), Events::read, [&](Events) {
@@ -457,7 +492,9 @@ TYPED_TEST(SelectorTest, AnExceptionFromACallbackIsReportedAndTheKeyStays) {
 
 TYPED_TEST(SelectorTest, ModifyFromReadToWriteWakesASelectThatWaits) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read, std::any(1));
     auto waiter = start_select<TypeParam>(sel);
@@ -475,7 +512,9 @@ TYPED_TEST(SelectorTest, ModifyFromReadToWriteWakesASelectThatWaits) {
 
 TYPED_TEST(SelectorTest, ModifyDropsReadinessTheNewEventsDoNotWant) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     fill(a);  // not writable any more
@@ -492,7 +531,9 @@ TYPED_TEST(SelectorTest, ModifyDropsReadinessTheNewEventsDoNotWant) {
 
 TYPED_TEST(SelectorTest, ModifyWithoutDataKeepsItAndWithDataReplacesIt) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read, std::any(std::string("first")));
     EXPECT_EQ(std::any_cast<std::string>(sel.modify(a.get(), Events::write).data), "first");
@@ -510,7 +551,9 @@ TYPED_TEST(SelectorTest, ModifyWithoutDataKeepsItAndWithDataReplacesIt) {
 // number can be registered again, and nothing is reported for the old file.
 TYPED_TEST(SelectorTest, AnFdClosedThroughTideLosesItsKeyAndNeverReportsAgain) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const int number = a.get();
     sel.register_fd(number, Events::read, std::any(1));
@@ -522,7 +565,9 @@ TYPED_TEST(SelectorTest, AnFdClosedThroughTideLosesItsKeyAndNeverReportsAgain) {
     auto none = co_await start_select<TypeParam>(sel, 20ms);
     EXPECT_TRUE(none.empty()) << "the closed fd was reported";
     // The number again, for a new socket: a registration of its own, its own events only.
-    auto [c, d] = stream_pair();
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     EXPECT_EQ(c.get(), number);
     sel.register_fd(c.get(), Events::read, std::any(2));
     auto still = co_await start_select<TypeParam>(sel, 20ms);
@@ -539,7 +584,9 @@ TYPED_TEST(SelectorTest, AnFdClosedThroughTideLosesItsKeyAndNeverReportsAgain) {
 // Closed after select() reported it, before the next select() re-arms it.
 TYPED_TEST(SelectorTest, AnFdClosedThroughTideAfterSelectReportedItLosesItsKey) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const int number = a.get();
     sel.register_fd(number, Events::read);
@@ -548,7 +595,9 @@ TYPED_TEST(SelectorTest, AnFdClosedThroughTideAfterSelectReportedItLosesItsKey) 
     EXPECT_EQ(ready.size(), 1u);
     a.close();
     EXPECT_EQ(sel.size(), 0u);
-    auto [c, d] = stream_pair();  // the number again, not registered
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;  // the number again, not registered
     EXPECT_EQ(c.get(), number);
     put(d);
     auto none = co_await start_select<TypeParam>(sel, 20ms);
@@ -558,7 +607,9 @@ TYPED_TEST(SelectorTest, AnFdClosedThroughTideAfterSelectReportedItLosesItsKey) 
 
 TYPED_TEST(SelectorTest, AnArmedFdClosedThroughTideLosesItsKey) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     auto waiter = start_select<TypeParam>(sel, 50ms);
@@ -577,7 +628,9 @@ TYPED_TEST(SelectorTest, AnArmedFdClosedThroughTideLosesItsKey) {
 // backend to watch the number afresh).
 TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackIsNamedWhenItsNumberIsRegisteredAgain) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const int number = a.get();
     sel.register_fd(number, Events::read, std::any(1));
@@ -617,7 +670,9 @@ TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackIsNamedWhenItsNumberIsRegister
 // the key stays until unregistered, and naming it says what happened.
 TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackAndNotReusedIsNamedAsClosed) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const int number = a.get();
     sel.register_fd(number, Events::read, std::any(1));
@@ -640,13 +695,17 @@ TYPED_TEST(SelectorTest, AnFdClosedBehindTidesBackAndNotReusedIsNamedAsClosed) {
 // to be watched properly.
 TYPED_TEST(SelectorTest, UnregisteringAnFdClosedBehindTidesBackLetsTheNewFileBeWatched) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     const int number = a.get();
     sel.register_fd(number, Events::read);
     co_await settle();
     ::close(a.release());
-    auto [c, d] = stream_pair();
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     EXPECT_EQ(c.get(), number);
     sel.unregister(number);
     sel.register_fd(number, Events::read);
@@ -663,7 +722,9 @@ TYPED_TEST(SelectorTest, UnregisteringAnFdClosedBehindTidesBackLetsTheNewFileBeW
 
 TYPED_TEST(SelectorTest, ACancelledSelectTakesNothingAndTheNextOneGetsTheReadiness) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     auto waiter = start_select<TypeParam>(sel);
@@ -684,7 +745,9 @@ TYPED_TEST(SelectorTest, ACancelledSelectTakesNothingAndTheNextOneGetsTheReadine
 
 TYPED_TEST(SelectorTest, TideTimeoutEndsASelectWithTimeoutError) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     auto waiter = TypeParam::start([&sel] { return tide::timeout(10ms, sel.select()); });
@@ -704,8 +767,12 @@ TYPED_TEST(SelectorTest, TideTimeoutEndsASelectWithTimeoutError) {
 // Each round goes to the longest waiting select(); the others wait for the next round.
 TYPED_TEST(SelectorTest, SeveralWaitersTakeRoundsInTheOrderTheyStartedWaiting) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
-    auto [c, d] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
+    auto ends_cd = stream_pair();
+    Fd& c = ends_cd.first;
+    Fd& d = ends_cd.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     sel.register_fd(c.get(), Events::read);
@@ -728,7 +795,9 @@ TYPED_TEST(SelectorTest, SeveralWaitersTakeRoundsInTheOrderTheyStartedWaiting) {
 // An empty selector's select() without a timeout waits until a key is registered and ready.
 TYPED_TEST(SelectorTest, AnEmptySelectorWaitsUntilAnFdIsRegisteredAndReady) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     auto waiter = start_select<TypeParam>(sel);
     co_await tide::sleep_for(10ms);
@@ -744,7 +813,9 @@ TYPED_TEST(SelectorTest, AnEmptySelectorWaitsUntilAnFdIsRegisteredAndReady) {
 
 TYPED_TEST(SelectorTest, CloseWakesWaitersWithNothingAndLaterCallsAreUsageErrors) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(a.get(), Events::read);
     auto waiter = start_select<TypeParam>(sel);
@@ -793,7 +864,9 @@ TYPED_TEST(SelectorTest, DestroyingASelectorWithdrawsEveryOperationItArmed) {
 
 TYPED_TEST(SelectorTest, DestroyingASelectorWhileASelectWaitsResumesItWithNothing) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     auto sel = std::make_unique<Selector>();
     sel->register_fd(a.get(), Events::read);
     auto waiter = start_select<TypeParam>(*sel);
@@ -809,7 +882,8 @@ TYPED_TEST(SelectorTest, DestroyingASelectorWhileASelectWaitsResumesItWithNothin
 // A selector that outlives its loop: the loop withdraws its operations before its backend
 // goes; the selector is closed from then on.
 TEST(Selector, ASelectorThatOutlivesItsLoopIsWithdrawnAndClosed) {
-  auto [a, b] = stream_pair();
+  auto ends_ab = stream_pair();
+  Fd& a = ends_ab.first;
   Selector sel;
   {
     tide::Loop loop;
@@ -826,7 +900,9 @@ TEST(Selector, ASelectorThatOutlivesItsLoopIsWithdrawnAndClosed) {
 
 TYPED_TEST(SelectorTest, GetMapListsTheKeysInFdOrder) {
   run_clean([]() -> Task<void> {
-    auto [a, b] = stream_pair();
+    auto ends_ab = stream_pair();
+    Fd& a = ends_ab.first;
+    Fd& b = ends_ab.second;
     Selector sel;
     sel.register_fd(b.get(), Events::write, std::any(2));
     sel.register_fd(a.get(), Events::read, std::any(1));
