@@ -7,8 +7,8 @@
 
 #include <tide/core/detail/callback.hpp>
 
-#include "core/src/fork_guard.hpp"
 #include <tide/core/detail/spin.hpp>
+#include "core/src/fork_guard.hpp"
 
 namespace tide::detail {
 

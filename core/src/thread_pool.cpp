@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/src/inbox.hpp"
 #include <tide/core/detail/spin.hpp>
+#include "core/src/inbox.hpp"
 
 namespace tide {
 
