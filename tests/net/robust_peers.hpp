@@ -161,46 +161,29 @@ inline std::vector<io::Fd> fill_accept_queue(net::TcpListener& listener) {
   return fillers;
 }
 
-/// TCP states as /proc/net/tcp prints them.
+/// TCP states as the kernel numbers them (tcp_info's tcpi_state).
 enum class TcpState { established = 1, syn_sent = 2 };
 
-/// Inodes of this process's sockets (/proc/self/fd links read "socket:[inode]").
-inline std::vector<unsigned long> own_socket_inodes() {
-  std::vector<unsigned long> inodes;
+/// This process's TCP sockets in `state`, asked of each socket itself (TCP_INFO on every
+/// descriptor in /proc/self/fd). Not /proc/net/tcp: reading that table while other tests open
+/// and close connections can list a socket twice or skip it, since each read() resumes at a
+/// position counted within a hash bucket that may have changed since. Only this process's,
+/// since tests of other binaries run at the same time.
+inline int own_tcp_sockets_in(TcpState state) {
   DIR* fds = ::opendir("/proc/self/fd");
   if (fds == nullptr) throw std::system_error(errno, std::system_category(), "/proc/self/fd");
-  while (const dirent* entry = ::readdir(fds)) {
-    char target[64];
-    const ssize_t n = ::readlinkat(::dirfd(fds), entry->d_name, target, sizeof target - 1);
-    if (n <= 0) continue;
-    target[n] = '\0';
-    unsigned long inode = 0;
-    if (std::sscanf(target, "socket:[%lu]", &inode) == 1) inodes.push_back(inode);
-  }
-  ::closedir(fds);
-  return inodes;
-}
-
-/// IPv4 TCP sockets of this process in `state` whose remote port is `port`. Only this
-/// process's: tests of other binaries run at the same time, and a socket of theirs may be
-/// retrying a SYN to a port number that the kernel has since given to this test's listener.
-inline int tcp_sockets_to(std::uint16_t port, TcpState state) {
-  const std::vector<unsigned long> ours = own_socket_inodes();
-  std::FILE* table = std::fopen("/proc/net/tcp", "r");
-  if (table == nullptr) throw std::system_error(errno, std::system_category(), "/proc/net/tcp");
-  char line[512];
   int count = 0;
-  std::fgets(line, sizeof line, table);  // the header
-  while (std::fgets(line, sizeof line, table)) {
-    unsigned local_address, local_port, remote_address, remote_port, st;
-    unsigned long inode = 0;
-    if (std::sscanf(line, " %*d: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &local_address,
-                    &local_port, &remote_address, &remote_port, &st, &inode) == 6 &&
-        remote_port == port && st == static_cast<unsigned>(state) &&
-        std::find(ours.begin(), ours.end(), inode) != ours.end())
+  while (const dirent* entry = ::readdir(fds)) {
+    int fd = -1;
+    if (std::sscanf(entry->d_name, "%d", &fd) != 1 || fd == ::dirfd(fds)) continue;
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    // Fails (ENOTSOCK, EOPNOTSUPP, ...) on everything that is not a TCP socket.
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) == 0 &&
+        info.tcpi_state == static_cast<unsigned>(state))
       ++count;
   }
-  std::fclose(table);
+  ::closedir(fds);
   return count;
 }
 
