@@ -1,8 +1,22 @@
 #include <tide/core/detail/child_set.hpp>
 
+#include <string>
+
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/loop_core.hpp>
 
 namespace tide::detail {
+
+void ChildSet::describe_join(WaitInfo& info) const {
+  info.what =
+      "join of " + std::to_string(running_) + (running_ == 1 ? " child task" : " child tasks");
+  if (!children_.empty()) {
+    info.blocked_by = children_.front()->job;
+    info.what += " (first: " + children_.front()->job->describe() + ")";
+  }
+  if (deadline_.loop != nullptr && deadline_.armed())
+    info.what += " until " + describe_deadline(deadline_.deadline);
+}
 
 ChildSet::~ChildSet() {
   if (deadline_.loop) deadline_.loop->remove_timer(deadline_);
@@ -12,13 +26,14 @@ ChildSet::~ChildSet() {
   }
 }
 
-void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index) {
+void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where) {
   auto frame = task.release("tide: spawning a child task");
   auto child = std::make_unique<Child>();
   child->on_finished = &child_finished;
   child->set = this;
   child->index = index;
   child->job = new TaskJob(loop, frame, frame.promise(), {});
+  child->job->where = where;
   child->job->watch(*child);
   child->slot = children_.size();
   children_.push_back(std::move(child));

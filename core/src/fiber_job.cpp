@@ -10,6 +10,8 @@
 
 #include <tide/core/detail/stack_switch.hpp>
 
+#include "core/src/symbolize.hpp"
+
 namespace tide::detail {
 
 [[gnu::tls_model("initial-exec")]] constinit thread_local FiberJob* t_running_fiber = nullptr;
@@ -21,6 +23,7 @@ void forget_running_fiber_after_fork() noexcept {
 FiberJob::FiberJob(LoopCore& owner, const FiberOptions& options) : OwnedJob(owner) {
   kind = "fibre";
   name = options.name;
+  where = options.where;
   stacks_ = &thread_stack_pool(options.stack_size, options.guarded);
   stack_ = stacks_->allocate();  // fails naming vm.max_map_count rather than drop the guard
   own_state_.stack = &stack_;
@@ -171,6 +174,20 @@ void FiberJob::withdraw_interrupt(const void* source) noexcept {
 
 bool FiberJob::killed() const noexcept {
   return killed_;
+}
+
+std::vector<void*> FiberJob::stack_trace() {
+  std::vector<void*> pcs(64);
+  if (!started_ || ended_ || finished || t_running_fiber != nullptr) return {};
+  stack_request_ = &pcs;
+  switch_in();
+  return pcs;
+}
+
+void FiberJob::record_stack() noexcept {
+  std::vector<void*>& pcs = *std::exchange(stack_request_, nullptr);
+  // Skip this function and suspend(): the stack shown starts where the fibre waits.
+  pcs.resize(capture_stack(pcs.data(), pcs.size(), 1));
 }
 
 void FiberJob::root_finished() noexcept {

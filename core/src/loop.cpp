@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <tide/core/detail/wait_graph.hpp>
 #include <tide/core/thread_pool.hpp>
 
 #include "core/src/backend/driver.hpp"
@@ -21,9 +22,7 @@ namespace tide {
 
 namespace {
 
-// initial-exec: a plain thread-pointer offset even in position-independent code.
-__attribute__((tls_model("initial-exec"))) thread_local detail::LoopCore* t_running =
-    nullptr;  // the loop inside run()/run_once() here
+using detail::t_running;
 
 // While work stays ready, I/O is polled (without blocking) once per this many iterations.
 constexpr unsigned poll_interval = 32;
@@ -313,10 +312,13 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    `next` is the trampoline slot: a task that hands control to the task it awaits (or back
   //    to its awaiter) leaves it there instead of resuming it nested.
   for (std::size_t n = c.ready.size(); n > 0; --n) {
-    c.ready.pop().resume();
+    const detail::ReadyEntry entry = c.ready.pop();
+    c.current = entry.job;  // a hand-off through `next` stays within the job
+    entry.handle.resume();
     while (void* next = std::exchange(detail::t_next, nullptr))
       std::coroutine_handle<>::from_address(next).resume();
   }
+  c.current = nullptr;
 
   if (failure) std::rethrow_exception(failure);
   return !c.ready.empty() || alive();  // the common case without a call
@@ -356,10 +358,15 @@ void Loop::run_until_finished(const detail::OwnedJob& job) {
   if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
   while (!job.finished) {
     bool more = iterate(std::chrono::nanoseconds::max());
-    if (!job.finished && !more)
-      throw UsageError(
+    if (!job.finished && !more) {
+      std::string message =
           "tide::run: deadlock: the task waits for something that can never happen "
-          "(no ready task, timer, I/O, thread-pool call, post or Remote is left)");
+          "(no ready task, timer, I/O, thread-pool call, post or Remote is left)";
+      // Name the cycles of tasks and fibres that wait on each other, if that is why.
+      for (const std::string& cycle : detail::wait_cycles(c))
+        message += "\n" + cycle;
+      throw UsageError(message);
+    }
   }
 }
 

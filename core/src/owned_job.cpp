@@ -32,7 +32,7 @@ void OwnedJob::launch(PromiseBase& promise, std::coroutine_handle<> frame, const
     promise.job = this;
     loop->adopt(*this);
     try {
-      loop->schedule(frame);
+      loop->schedule(frame, this);
     } catch (...) {
       loop->release(*this);
       throw;

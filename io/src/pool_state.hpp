@@ -82,7 +82,7 @@ struct PoolState {
   std::int32_t current = -1;        // one-shot mode: the slab being carved, or -1
   std::size_t in_use = 0;           // slabs with chunks > 0
   std::size_t ringed = 0;           // ring mode: slabs with in_ring
-  tide::detail::WaitQueue waiting;  // receivers starved of slabs, oldest first
+  tide::detail::WaitQueue waiting{{.owner = this, .what = "BufferPool slab"}};  // starved receivers
 
  private:
   void grow(std::size_t more) noexcept;

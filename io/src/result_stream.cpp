@@ -8,6 +8,9 @@
 #include <system_error>
 #include <utility>
 
+#include <tide/core/loop.hpp>
+#include <tide/io/detail/io_awaiter.hpp>
+
 #include "io/src/pool_state.hpp"
 
 namespace tide::io::detail {
@@ -16,7 +19,7 @@ ResultStream::ResultStream(tide::detail::LoopCore& loop, int fd, Source source, 
                            std::size_t max_queued)
     : loop_(&loop),
       pool_(pool),
-      requests_({this, nullptr, &give_back_unclaimed}),
+      requests_({.owner = this, .unclaimed = &give_back_unclaimed, .describe = &describe_wait}),
       buffer_wait_(&buffer_available),
       max_queued_(max_queued),
       source_(source) {
@@ -29,6 +32,13 @@ ResultStream::ResultStream(tide::detail::LoopCore& loop, int fd, Source source, 
   op_.owner = this;
   buffer_wait_.owner = this;
   if (pool_) pool_->ref();
+}
+
+void ResultStream::describe_wait(const void* self, tide::detail::WaitInfo& info) {
+  const auto& stream = *static_cast<const ResultStream*>(self);
+  IoOp op = stream.op_;
+  op.kind = stream.source_ == Source::accept ? IoOp::Kind::accept : IoOp::Kind::recv;
+  info.what = describe_waiting_op(op, stream.loop_->owner.backend_name());
 }
 
 ResultStream::~ResultStream() {

@@ -136,7 +136,7 @@ struct SelectorRegistry {
 Selector::Selector(Options options) noexcept
     : FdWatcher(&fd_forgotten),
       options_(options),
-      waiters_(tide::detail::WaitQueue::Hooks{this, nullptr, &waiter_unclaimed}) {
+      waiters_({.owner = this, .unclaimed = &waiter_unclaimed, .what = "Selector select"}) {
   TimerNode::fire = &run_callbacks;
 }
 

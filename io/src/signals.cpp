@@ -166,7 +166,8 @@ struct Signals::State {
   std::size_t slot = max_objects;  // index in g_slots; max_objects: none claimed yet
   Mask subscribed = 0;             // loop-side copy of g_slots[slot].wanted
   Mask pending = 0;                // deliveries taken from the slot, not yet returned
-  tide::detail::WaitQueue waiters{{this, &waiter_left, &unclaimed}};
+  tide::detail::WaitQueue waiters{
+      {.owner = this, .left = &waiter_left, .unclaimed = &unclaimed, .what = "Signals wait"}};
   Op op;  // the poll on read_end, in flight while tasks wait (or being cancelled)
 };
 

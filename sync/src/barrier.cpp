@@ -1,6 +1,9 @@
 #include <tide/sync/barrier.hpp>
 
 #include <stdexcept>
+#include <string>
+
+#include <tide/core/detail/describe.hpp>
 
 namespace tide {
 
@@ -8,8 +11,16 @@ Barrier::Barrier(std::size_t parties)
     // A released party that is destroyed before it resumes has nothing to pass on: the round
     // is over, and the queue's default (wake the next waiter) would release a party of the
     // next round early. Hence a hook that does nothing.
-    : waiters_(detail::WaitQueue::Hooks{this, nullptr, &Barrier::unclaimed}), parties_(parties) {
+    : waiters_({.owner = this, .unclaimed = &Barrier::unclaimed, .describe = &Barrier::describe}),
+      parties_(parties) {
   if (parties == 0) throw std::invalid_argument("tide::Barrier: parties must be at least 1");
+}
+
+void Barrier::describe(const void* self, detail::WaitInfo& info) {
+  const auto& barrier = *static_cast<const Barrier*>(self);
+  info.what = "Barrier " + detail::describe_address(&barrier) + " wait (" +
+              std::to_string(barrier.waiters_.size()) + " of " + std::to_string(barrier.parties_) +
+              " arrived)";
 }
 
 bool Barrier::arrive(Arrival& self) noexcept {

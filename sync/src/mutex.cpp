@@ -1,5 +1,6 @@
 #include <tide/sync/mutex.hpp>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/errors.hpp>
 
 namespace tide {
@@ -26,7 +27,7 @@ void MutexGuard::release() noexcept {
   if (Mutex* m = std::exchange(mutex_, nullptr); m != nullptr && m->locked_) m->release();
 }
 
-Mutex::Mutex() noexcept : waiters_({this, nullptr, &pass_on}) {}
+Mutex::Mutex() noexcept : waiters_({.owner = this, .unclaimed = &pass_on, .describe = &describe}) {}
 
 bool Mutex::try_lock() {
   thread_.check("tide::Mutex", this);
@@ -56,7 +57,18 @@ Mutex::ScopedLockAwaiter Mutex::scoped_lock() {
 
 void Mutex::release() noexcept {
   // The first waiter becomes the holder before it resumes, so `locked_` stays true.
+  holder_ = waiters_.front_job();
   if (!waiters_.wake_one()) locked_ = false;
+}
+
+void Mutex::describe(const void* self, detail::WaitInfo& info) {
+  const auto& mutex = *static_cast<const Mutex*>(self);
+  info.what = "Mutex " + detail::describe_address(&mutex);
+  if (mutex.holder_ != nullptr)
+    info.what += " held by " + mutex.holder_->describe();
+  else if (mutex.locked_)
+    info.what += " (locked outside any task or fibre)";
+  info.blocked_by = mutex.holder_;
 }
 
 void Mutex::pass_on(void* self) noexcept {
@@ -75,7 +87,7 @@ Mutex::Relock::~Relock() {
 void Mutex::Relock::woken(detail::WaitNode& node) noexcept {
   auto& self = static_cast<Relock&>(node);
   self.woken_ = true;
-  self.loop_->schedule(self.handle_);
+  self.parked_job->loop->schedule(self.handle_, self.parked_job);
 }
 
 }  // namespace tide

@@ -2,12 +2,14 @@
 
 #include <string>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/fiber_job.hpp>
 #include <tide/core/errors.hpp>
 
 namespace tide {
 
-RecursiveMutex::RecursiveMutex() noexcept : waiters_({this, nullptr, &pass_on}) {}
+RecursiveMutex::RecursiveMutex() noexcept
+    : waiters_({.owner = this, .unclaimed = &pass_on, .describe = &describe}) {}
 
 RecursiveMutex::LockAwaiter RecursiveMutex::lock() {
   thread_.check("tide::RecursiveMutex", this);
@@ -45,6 +47,15 @@ void RecursiveMutex::release() noexcept {
     owner_ = nullptr;
     depth_ = 0;
   }
+}
+
+void RecursiveMutex::describe(const void* self, detail::WaitInfo& info) {
+  const auto& mutex = *static_cast<const RecursiveMutex*>(self);
+  info.what = "RecursiveMutex " + detail::describe_address(&mutex);
+  if (mutex.owner_ != nullptr)
+    info.what +=
+        " held by " + mutex.owner_->describe() + " (depth " + std::to_string(mutex.depth_) + ")";
+  info.blocked_by = mutex.owner_;
 }
 
 void RecursiveMutex::pass_on(void* self) noexcept {

@@ -5,11 +5,18 @@
 
 #include <tide/core/errors.hpp>
 
+#include <string>
+#include <string_view>
+
+#include <tide/core/detail/describe.hpp>
+
 namespace tide {
 namespace detail {
 
 Permits::Permits(std::size_t initial, const char* type) noexcept
-    : waiters_(WaitQueue::Hooks{this, nullptr, &Permits::unclaimed}), free_(initial), type_(type) {}
+    : waiters_({.owner = this, .unclaimed = &Permits::unclaimed, .describe = &Permits::describe}),
+      free_(initial),
+      type_(type) {}
 
 bool Permits::try_take() noexcept {
   if (free_ == 0) return false;
@@ -27,6 +34,13 @@ void Permits::give(std::size_t n) noexcept {
 // A woken waiter was destroyed before it resumed: the permit it was handed goes on.
 void Permits::unclaimed(void* self) noexcept {
   static_cast<Permits*>(self)->give(1);
+}
+
+void Permits::describe(const void* self, WaitInfo& info) {
+  const auto& permits = *static_cast<const Permits*>(self);
+  std::string_view type = permits.type_;
+  if (type.starts_with("tide::")) type.remove_prefix(6);
+  info.what = std::string(type) + " " + describe_address(&permits) + " acquire";
 }
 
 }  // namespace detail

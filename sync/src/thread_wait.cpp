@@ -1,6 +1,10 @@
 #include <tide/sync/detail/thread_wait.hpp>
 
 #include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <tide/core/detail/describe.hpp>
 
 #include <tide/core/errors.hpp>
 
@@ -51,10 +55,10 @@ void check_may_block(const char* type, const void* object, const char* operation
                      "): co_await it in a task, or tide::await it in a fibre");
 }
 
-std::string describe_object(const char* type, const void* object) {
-  char address[32];
-  std::snprintf(address, sizeof address, "%p", object);
-  return std::string(type) + " " + address;
+void CrossAwaiter::describe(const Waiter& w, WaitInfo& info) {
+  const auto& self = static_cast<const CrossAwaiter&>(w);
+  info.what = describe_object(self.what_, self.owner_);
+  if (self.TimerNode::armed()) info.what += " until " + describe_deadline(self.deadline);
 }
 
 CrossAwaiter::~CrossAwaiter() {

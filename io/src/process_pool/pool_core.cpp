@@ -338,7 +338,7 @@ void PoolCore::terminate() {
 void PoolCore::schedule() noexcept {
   if (pump_scheduled_ || !pump_ || loop_ == nullptr) return;
   pump_scheduled_ = true;
-  loop_->schedule(pump_);
+  loop_->schedule(pump_, nullptr);
 }
 
 void PoolCore::turn() noexcept {
@@ -765,6 +765,19 @@ void pool_drop(PoolCore& core, PoolRequest& request) noexcept {
 }
 bool pool_withdraw(PoolCore& core, PoolRequest& request) noexcept {
   return core.withdraw(request);
+}
+void describe_pool_wait(const PoolRequest& request, tide::detail::WaitInfo& info) {
+  using Stage = PoolRequest::Stage;
+  info.what = "ProcessPool call ";
+  if (request.stage == Stage::queued) {
+    info.what += "queued";
+  } else if (request.stage == Stage::sent && request.core != nullptr) {
+    info.what += "in worker " + std::to_string(request.worker);
+    if (const pid_t pid = request.core->worker_pid(request.worker); pid > 0)
+      info.what += " (process " + std::to_string(pid) + ")";
+  } else {
+    info.what += "answered";
+  }
 }
 
 }  // namespace tide::io::detail

@@ -54,6 +54,10 @@ class PoolCore {
   /// Waits (briefly, blocking) for the fork server's reports of workers being started.
   [[nodiscard]] std::vector<pid_t> pids();
   [[nodiscard]] pid_t server_pid() const noexcept { return server_pid_; }
+  /// The pid of the worker in `slot`, or 0 if not known (yet).
+  [[nodiscard]] pid_t worker_pid(std::uint32_t slot) const noexcept {
+    return slot < workers_.size() && workers_[slot] ? workers_[slot]->pid : 0;
+  }
   /// Binds to the running loop on first use; UsageError from any other. Returns it.
   tide::detail::LoopCore& bind(const char* what);
 
@@ -126,7 +130,7 @@ class PoolCore {
   bool stopped_ = false;
   bool broken_ = false;  // the fork server is gone: no worker can be replaced
   std::uint64_t turns_ = 0;
-  tide::detail::WaitQueue stopped_waiters_;
+  tide::detail::WaitQueue stopped_waiters_{{.owner = this, .what = "ProcessPool join"}};
 };
 
 }  // namespace tide::io::detail

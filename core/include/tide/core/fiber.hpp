@@ -223,23 +223,61 @@ Fiber<fiber_result_t<Fn, Args...>> start_fiber(LoopCore& loop, const FiberOption
 template <class Fn>
 concept FiberFunction = !std::same_as<std::remove_cvref_t<Fn>, FiberOptions> &&
                         !std::same_as<std::remove_cvref_t<Fn>, Loop>;
+template <class A>
+concept NotSite = !std::same_as<std::remove_cvref_t<A>, SourceSite>;
+
+inline FiberOptions options_at(SourceSite where) {
+  FiberOptions options;
+  options.where = where;
+  return options;
+}
 }  // namespace detail
 
 /// Starts `fn(args...)` as a fibre on `loop` (it runs from the loop's next iteration). The
 /// arguments are copied or moved into the fibre, as by std::thread. Creating a fibre takes a
 /// stack: when no guarded stack can be mapped it throws std::system_error naming the limit.
+///
+/// Where the call is written is kept for `Loop::dump`: through `options.where` (the line the
+/// options' braces are on), or, without options, through a default argument after up to
+/// three arguments for `fn` (C++ has no default argument after a pack; with more, pass
+/// `FiberOptions{}` first to keep the location).
 template <class Fn, class... Args>
 requires detail::FiberFunction<Fn>
 auto spawn_fiber(Loop& loop, FiberOptions options, Fn&& fn, Args&&... args) {
   return detail::start_fiber(loop.core(), options, std::forward<Fn>(fn),
                              std::forward<Args>(args)...);
 }
-template <class Fn, class... Args>
+template <class Fn>
 requires detail::FiberFunction<Fn>
-auto spawn_fiber(Loop& loop, Fn&& fn, Args&&... args) {
-  return detail::start_fiber(loop.core(), FiberOptions{}, std::forward<Fn>(fn),
+auto spawn_fiber(Loop& loop, Fn&& fn, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(loop.core(), detail::options_at(where), std::forward<Fn>(fn));
+}
+template <class Fn, detail::NotSite A1>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Loop& loop, Fn&& fn, A1&& a1, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(loop.core(), detail::options_at(where), std::forward<Fn>(fn),
+                             std::forward<A1>(a1));
+}
+template <class Fn, class A1, detail::NotSite A2>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Loop& loop, Fn&& fn, A1&& a1, A2&& a2, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(loop.core(), detail::options_at(where), std::forward<Fn>(fn),
+                             std::forward<A1>(a1), std::forward<A2>(a2));
+}
+template <class Fn, class A1, class A2, detail::NotSite A3>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Loop& loop, Fn&& fn, A1&& a1, A2&& a2, A3&& a3,
+                 SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(loop.core(), detail::options_at(where), std::forward<Fn>(fn),
+                             std::forward<A1>(a1), std::forward<A2>(a2), std::forward<A3>(a3));
+}
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn> &&
+    (sizeof...(Args) > 3) auto spawn_fiber(Loop& loop, Fn&& fn, Args&&... args) {
+  return detail::start_fiber(loop.core(), detail::options_at({}), std::forward<Fn>(fn),
                              std::forward<Args>(args)...);
 }
+
 /// Starts a fibre on the loop running this thread (UsageError when none is).
 template <class Fn, class... Args>
 requires detail::FiberFunction<Fn>
@@ -247,17 +285,43 @@ auto spawn_fiber(FiberOptions options, Fn&& fn, Args&&... args) {
   return detail::start_fiber(detail::current_core("tide::spawn_fiber"), options,
                              std::forward<Fn>(fn), std::forward<Args>(args)...);
 }
-template <class Fn, class... Args>
+template <class Fn>
 requires detail::FiberFunction<Fn>
-auto spawn_fiber(Fn&& fn, Args&&... args) {
-  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), FiberOptions{},
+auto spawn_fiber(Fn&& fn, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), detail::options_at(where),
+                             std::forward<Fn>(fn));
+}
+template <class Fn, detail::NotSite A1>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Fn&& fn, A1&& a1, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), detail::options_at(where),
+                             std::forward<Fn>(fn), std::forward<A1>(a1));
+}
+template <class Fn, class A1, detail::NotSite A2>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Fn&& fn, A1&& a1, A2&& a2, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), detail::options_at(where),
+                             std::forward<Fn>(fn), std::forward<A1>(a1), std::forward<A2>(a2));
+}
+template <class Fn, class A1, class A2, detail::NotSite A3>
+requires detail::FiberFunction<Fn>
+auto spawn_fiber(Fn&& fn, A1&& a1, A2&& a2, A3&& a3, SourceSite where = SourceSite::here()) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), detail::options_at(where),
+                             std::forward<Fn>(fn), std::forward<A1>(a1), std::forward<A2>(a2),
+                             std::forward<A3>(a3));
+}
+template <class Fn, class... Args>
+requires detail::FiberFunction<Fn> &&
+    (sizeof...(Args) > 3) auto spawn_fiber(Fn&& fn, Args&&... args) {
+  return detail::start_fiber(detail::current_core("tide::spawn_fiber"), detail::options_at({}),
                              std::forward<Fn>(fn), std::forward<Args>(args)...);
 }
 
 template <class Fn, class... Args>
 requires(!std::is_same_v<std::remove_cvref_t<Fn>, FiberOptions>) auto Loop::spawn_fiber(
     Fn&& fn, Args&&... args) {
-  return tide::spawn_fiber(*this, std::forward<Fn>(fn), std::forward<Args>(args)...);
+  return tide::spawn_fiber(*this, detail::options_at({}), std::forward<Fn>(fn),
+                           std::forward<Args>(args)...);
 }
 template <class Fn, class... Args>
 auto Loop::spawn_fiber(FiberOptions options, Fn&& fn, Args&&... args) {

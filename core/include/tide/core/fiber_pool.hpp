@@ -93,8 +93,9 @@ class FiberPool {
   detail::IntrusiveList<Member, &Member::member_hook> members_;
   // A fibre that ends hands its slot to the first waiter here; a waiter destroyed before it
   // used its slot passes it on (slot_unclaimed).
-  detail::WaitQueue slot_waiters_{{this, nullptr, &slot_unclaimed}};
-  detail::WaitQueue idle_waiters_;
+  detail::WaitQueue slot_waiters_{
+      {.owner = this, .unclaimed = &slot_unclaimed, .what = "FiberPool slot"}};
+  detail::WaitQueue idle_waiters_{{.owner = this, .what = "FiberPool join"}};
   std::exception_ptr first_error_;
 };
 
@@ -109,7 +110,7 @@ auto FiberPool::map(Fn fn, Items&& items) {
     std::vector<std::optional<detail::non_void_t<R>>> results;
     std::size_t left = 0;
     std::exception_ptr error;
-    detail::WaitQueue done;
+    detail::WaitQueue done{{.owner = this, .what = "FiberPool::map results"}};
   };
   auto batch = std::make_shared<Batch>(std::move(fn));
   std::size_t index = 0;

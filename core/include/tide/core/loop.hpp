@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include <tide/core/detail/callback.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/errors.hpp>
+#include <tide/core/source_site.hpp>
 
 namespace tide {
 
@@ -204,9 +206,11 @@ class Loop {
   [[nodiscard]] std::optional<std::chrono::nanoseconds> next_timeout() const noexcept;
 
   /// Starts `task` on this loop (it runs from the next iteration). Destroying the returned
-  /// handle cancels the task unless `detach()` was called.
+  /// handle cancels the task unless `detach()` was called. `where` (the caller's line) is
+  /// what `dump()` says it was spawned at.
   template <class T>
-  [[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {});
+  [[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {},
+                                    SourceSite where = SourceSite::here());
 
   /// Starts `fn(args...)` as a fibre on this loop: see `tide::spawn_fiber` (defined in
   /// <tide/core/fiber.hpp>, which a caller includes: tasks alone do not pull in fibres).
@@ -220,7 +224,7 @@ class Loop {
   /// Throws UsageError if the task can never finish (nothing is left that could wake it) or
   /// if called from inside this loop.
   template <class T>
-  T run_until_complete(Task<T> task);
+  T run_until_complete(Task<T> task, SourceSite where = SourceSite::here());
 
   /// Cancels every task and fibre still alive and runs the loop until each has unwound: it
   /// sees `Cancelled` (`FiberExit` in a fibre) at its suspension point, and its destructors
@@ -235,6 +239,19 @@ class Loop {
   [[nodiscard]] ThreadPool& thread_pool();
 
   [[nodiscard]] Stats stats() const noexcept;
+
+  /// Every live task and fibre, one entry each, for a person reading it: its name and number,
+  /// where it was spawned, whether it runs, is ready or waits (for how long, and on what:
+  /// "sleep until +1.20s", "recv from fd 7 (...) (io_uring)", "Mutex 0x... held by task #4
+  /// 'writer'", "Queue 0x... get (0 items)", "join of fibre #9", "to_thread call running for
+  /// 2.00s", "child process 1234 (pidfd 9)"), a task's await chain (the coroutines awaiting
+  /// each other, root first) and a suspended fibre's stack, named from the binary's symbols
+  /// (function, file and line with debug information; see docs/guide/08-seeing-inside.md).
+  /// Then one line per wait-for cycle: "deadlock: task #4 'writer' -> Mutex 0x... held by
+  /// task #7 'reader' -> Mutex 0x... held by task #4 'writer'".
+  /// Loop thread only (from a task, a fibre, a callback, or between runs).
+  void dump(std::ostream& out) const;
+  [[nodiscard]] std::string dump() const;
 
   /// Internal state for tide's awaiters.
   [[nodiscard]] detail::LoopCore& core() noexcept { return *core_; }

@@ -14,7 +14,7 @@ namespace tide {
 /// Throws UsageError if the task can never finish (deadlock) or when called from inside a
 /// running loop on this thread.
 template <class T>
-T run(Task<T> task, Loop::Options options = {}) {
+T run(Task<T> task, Loop::Options options = {}, SourceSite where = SourceSite::here()) {
   if (Loop::try_current() != nullptr)
     throw UsageError("tide::run: called from inside a running loop (co_await the task instead)");
   Loop loop(std::move(options));
@@ -28,7 +28,7 @@ T run(Task<T> task, Loop::Options options = {}) {
       }
     }
   } cancel_remaining{loop};
-  return loop.run_until_complete(std::move(task));
+  return loop.run_until_complete(std::move(task), where);
 }
 
 }  // namespace tide

@@ -4,6 +4,7 @@
 #include <coroutine>
 #include <exception>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/detail/timer_heap.hpp>
@@ -20,10 +21,11 @@ class SleepAwaiter : private Waiter, private TimerNode {
     std::chrono::nanoseconds delay;
   };
   explicit SleepAwaiter(After after) noexcept
-      : Waiter(&cancelled), delay_(after.delay), relative_(true) {}
-  explicit SleepAwaiter(Clock::time_point until) noexcept : Waiter(&cancelled), until_(until) {}
+      : Waiter(&cancelled, &describe), delay_(after.delay), relative_(true) {}
+  explicit SleepAwaiter(Clock::time_point until) noexcept
+      : Waiter(&cancelled, &describe), until_(until) {}
   SleepAwaiter(SleepAwaiter&& other) noexcept
-      : Waiter(&cancelled),
+      : Waiter(&cancelled, &describe),
         until_(other.until_),
         delay_(other.delay_),
         relative_(other.relative_) {}
@@ -50,6 +52,9 @@ class SleepAwaiter : private Waiter, private TimerNode {
 
  private:
   static void fired(TimerNode& t) noexcept { static_cast<SleepAwaiter&>(t).wake(); }
+  static void describe(const Waiter& w, WaitInfo& info) {
+    info.what = "sleep until " + describe_deadline(static_cast<const SleepAwaiter&>(w).deadline);
+  }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<SleepAwaiter&>(w);
     self.loop_->remove_timer(self);
@@ -105,7 +110,7 @@ class YieldAwaiter {
   bool await_suspend(std::coroutine_handle<P> h) {
     job_ = h.promise().job;
     if (job_->cancel_pending) return false;
-    job_->loop->schedule(h);
+    job_->loop->schedule(h, job_);
     return true;
   }
   void await_resume() {

@@ -106,16 +106,17 @@ class [[nodiscard]] JoinHandle {
 };
 
 template <class T>
-JoinHandle<T> Loop::spawn(Task<T> task, std::string name) {
+JoinHandle<T> Loop::spawn(Task<T> task, std::string name, SourceSite where) {
   auto frame = task.release("tide::spawn");
   auto* job = new detail::TaskJob(*core_, frame, frame.promise(), std::move(name));
+  job->where = where;
   job->start();
   return JoinHandle<T>(job);
 }
 
 template <class T>
-T Loop::run_until_complete(Task<T> task) {
-  JoinHandle<T> handle = spawn(std::move(task), "main");
+T Loop::run_until_complete(Task<T> task, SourceSite where) {
+  JoinHandle<T> handle = spawn(std::move(task), "main", where);
   run_until_finished(*handle.job_);
   return handle.result();
 }
@@ -123,8 +124,9 @@ T Loop::run_until_complete(Task<T> task) {
 /// Starts `task` on the loop running this thread; see `Loop::spawn`.
 /// Throws UsageError when no loop is running.
 template <class T>
-[[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {}) {
-  return Loop::current().spawn(std::move(task), std::move(name));
+[[nodiscard]] JoinHandle<T> spawn(Task<T> task, std::string name = {},
+                                  SourceSite where = SourceSite::here()) {
+  return Loop::current().spawn(std::move(task), std::move(name), where);
 }
 
 }  // namespace tide

@@ -105,12 +105,19 @@ class [[nodiscard]] Task {
       promise_type& p = child_.promise();
       p.continuation = parent;
       p.job = parent.promise().job;
+      parent_ = &parent.promise();
+      parent_->inner = &p;
+      parent_->inner_frame = child_.address();
       detail::LoopCore::resume_next(child_);
     }
-    T await_resume() { return child_.promise().take_result(); }
+    T await_resume() {
+      if (parent_ != nullptr) parent_->inner = nullptr;
+      return child_.promise().take_result();
+    }
 
    private:
     std::coroutine_handle<promise_type> child_;
+    detail::PromiseBase* parent_ = nullptr;
   };
 
   Awaiter operator co_await() & { return Awaiter(start("co_await")); }

@@ -31,8 +31,9 @@ class TaskGroup {
   /// results through state the task references). A group that is failing or being cancelled
   /// starts the child already cancelled.
   template <class T>
-  void spawn(Task<T> task) {
-    set_.spawn(detail::current_core("tide::TaskGroup::spawn"), discard(std::move(task)), count_++);
+  void spawn(Task<T> task, SourceSite where = SourceSite::here()) {
+    set_.spawn(detail::current_core("tide::TaskGroup::spawn"), discard(std::move(task)), count_++,
+               where);
   }
 
   /// Waits until every child has finished; rethrows the first failure. See class comment.

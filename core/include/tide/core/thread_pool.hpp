@@ -6,11 +6,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include <tide/core/detail/callback.hpp>
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/pool_call.hpp>
 #include <tide/core/detail/promise.hpp>
@@ -129,9 +131,9 @@ template <class R>
 class PoolCallAwaiter : private Waiter {
  public:
   PoolCallAwaiter(ThreadPool& pool, std::function<R()> fn)
-      : Waiter(&cancelled), pool_(&pool), fn_(std::move(fn)) {}
+      : Waiter(&cancelled, &describe), pool_(&pool), fn_(std::move(fn)) {}
   PoolCallAwaiter(PoolCallAwaiter&& other) noexcept
-      : Waiter(&cancelled), pool_(other.pool_), fn_(std::move(other.fn_)) {}
+      : Waiter(&cancelled, &describe), pool_(other.pool_), fn_(std::move(other.fn_)) {}
   ~PoolCallAwaiter() {
     if (call_) {
       call_->awaiter = nullptr;
@@ -173,6 +175,12 @@ class PoolCallAwaiter : private Waiter {
     auto& self = *static_cast<PoolCallAwaiter*>(call.awaiter);
     self.finish();
     self.wake();
+  }
+  static void describe(const Waiter& w, WaitInfo& info) {
+    const auto& self = static_cast<const PoolCallAwaiter&>(w);
+    const bool queued = self.call_ != nullptr && self.call_->stage() == PoolCall::queued;
+    info.what = std::string("to_thread call ") + (queued ? "queued" : "running") + " for " +
+                describe_duration(loop_time(*self.job->loop) - self.job->parked_at);
   }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<PoolCallAwaiter&>(w);

@@ -80,7 +80,7 @@ template <class R>
 class PoolFuture<R>::Awaiter : private tide::detail::Waiter {
  public:
   explicit Awaiter(detail::TypedPoolRequest<R>* request) noexcept
-      : Waiter(&cancelled), request_(request) {}
+      : Waiter(&cancelled, &describe), request_(request) {}
   Awaiter(Awaiter&& other) noexcept : Awaiter(other.request_) {}
   ~Awaiter() {
     if (request_ != nullptr && request_->listener == this) request_->listener = nullptr;
@@ -116,6 +116,9 @@ class PoolFuture<R>::Awaiter : private tide::detail::Waiter {
  private:
   static void done(void* listener, detail::PoolRequest&) noexcept {
     static_cast<Awaiter*>(listener)->wake();
+  }
+  static void describe(const tide::detail::Waiter& w, tide::detail::WaitInfo& info) {
+    detail::describe_pool_wait(*static_cast<const Awaiter&>(w).request_, info);
   }
   static void cancelled(tide::detail::Waiter& w) noexcept {
     auto& self = static_cast<Awaiter&>(w);

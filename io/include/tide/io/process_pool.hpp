@@ -317,7 +317,7 @@ class PoolStream {
     std::deque<R> items;
     std::exception_ptr error;
     std::size_t left = 0;  // chunks not yet answered
-    tide::detail::WaitQueue arrived;
+    tide::detail::WaitQueue arrived{{.owner = this, .what = "ProcessPool::imap results"}};
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
   std::vector<PoolFuture<std::vector<R>>> chunks_;

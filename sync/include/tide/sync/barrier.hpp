@@ -59,6 +59,7 @@ class Barrier {
   class Arrival;
   bool arrive(Arrival& self) noexcept;
   static void unclaimed(void*) noexcept {}
+  static void describe(const void* self, detail::WaitInfo& info);
 
   // The parties of the current round, in arrival order; its size is the arrival count (one
   // that gives up leaves it, which withdraws its arrival).

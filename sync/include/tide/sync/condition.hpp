@@ -82,7 +82,7 @@ class Condition {
   Mutex* mutex_;  // never null
   // Tasks and fibres waiting for a notification, in arrival order. No hooks: a notification
   // handed to a waiter destroyed before it resumed wakes the next (the queue's default).
-  detail::WaitQueue waiters_;
+  detail::WaitQueue waiters_{{.owner = this, .what = "Condition wait"}};
   detail::ThreadBound thread_;
 };
 

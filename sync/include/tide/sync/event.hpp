@@ -22,7 +22,8 @@ namespace tide {
 /// with `tide::ThreadEvent`).
 class Event {
  public:
-  Event() noexcept : waiters_(detail::WaitQueue::Hooks{this, nullptr, &Event::unclaimed}) {}
+  Event() noexcept
+      : waiters_({.owner = this, .unclaimed = &Event::unclaimed, .what = "Event wait"}) {}
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   /// No task or fibre may still wait on it.

@@ -51,7 +51,8 @@ class [[nodiscard]] MutexGuard {
 /// Waiters take the lock in the order they started waiting. `unlock()` hands it straight to
 /// the first waiter, which holds it from that moment (it resumes from the loop's next run
 /// phase): nobody who arrives in between can take it (no barging), and `locked()` stays true
-/// across the hand-off. A Mutex does not know its owner: any task or fibre may unlock it.
+/// across the hand-off. Any task or fibre may unlock it; it remembers who locked it last only
+/// to say so in `Loop::dump` ("held by task #4 'writer'") and deadlock reports.
 /// Thread safety: one loop; using it from another thread throws UsageError.
 class Mutex {
  public:
@@ -131,7 +132,7 @@ class Mutex {
     template <detail::TidePromise P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
       handle_ = h;
-      loop_ = h.promise().job->loop;
+      parked_job = h.promise().job;
       mutex_->waiters_.push(*this);
     }
     void await_resume() noexcept { resumed_ = true; }
@@ -140,7 +141,6 @@ class Mutex {
     static void woken(detail::WaitNode& node) noexcept;
 
     Mutex* mutex_;
-    detail::LoopCore* loop_ = nullptr;
     std::coroutine_handle<> handle_;
     bool woken_ = false;    // handed the lock
     bool resumed_ = false;  // its coroutine went on with it
@@ -149,10 +149,12 @@ class Mutex {
   bool take_if_free() noexcept {
     if (locked_) return false;
     locked_ = true;
+    holder_ = detail::current_job();
     return true;
   }
   void release() noexcept;
   static void pass_on(void* self) noexcept;
+  static void describe(const void* self, detail::WaitInfo& info);
   LockForAwaiter lock_for_ns(std::chrono::nanoseconds timeout);
 
   // Tasks and fibres waiting for the lock, in arrival order (LockAwaiters and Relocks).
@@ -161,6 +163,8 @@ class Mutex {
   // Held by someone, or handed to a woken waiter that has not resumed yet. Invariant: while
   // false nobody waits (an unlock with waiters hands the lock over instead of clearing it).
   bool locked_ = false;
+  // The task or fibre that took it last (null: free, or taken outside any), for Loop::dump.
+  const detail::Job* holder_ = nullptr;
 };
 
 }  // namespace tide

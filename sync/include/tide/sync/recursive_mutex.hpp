@@ -93,6 +93,7 @@ class RecursiveMutex {
   bool enter(detail::Job& job) noexcept;
   void release() noexcept;
   static void pass_on(void* self) noexcept;
+  static void describe(const void* self, detail::WaitInfo& info);
   LockForAwaiter lock_for_ns(std::chrono::nanoseconds timeout);
 
   // Tasks and fibres waiting for it, in arrival order (all LockAwaiters).

@@ -38,6 +38,7 @@ class Permits {
 
  private:
   static void unclaimed(void* self) noexcept;
+  static void describe(const void* self, WaitInfo& info);
 
   WaitQueue waiters_;  // tasks and fibres waiting for a permit, oldest first
   ThreadBound thread_;

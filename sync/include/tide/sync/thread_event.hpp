@@ -53,7 +53,7 @@ class ThreadEvent {
   class WaitAwaiter : public detail::CrossAwaiter {
    public:
     WaitAwaiter(ThreadEvent& event, std::optional<std::chrono::nanoseconds> timeout) noexcept
-        : CrossAwaiter(event.mutex_, event.waiters_, &event, nullptr),
+        : CrossAwaiter(event.mutex_, event.waiters_, &event, nullptr, "ThreadEvent wait"),
           event_(&event),
           timeout_(timeout) {}
     WaitAwaiter(WaitAwaiter&& other) noexcept

@@ -238,7 +238,7 @@ class ThreadQueue {
    public:
     explicit GetAwaiter(ThreadQueue& queue,
                         std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept
-        : CrossAwaiter(queue.mutex_, queue.getters_, &queue, &give_back),
+        : CrossAwaiter(queue.mutex_, queue.getters_, &queue, &give_back, "ThreadQueue get"),
           queue_(&queue),
           timeout_(timeout) {}
     GetAwaiter(GetAwaiter&& other) noexcept
@@ -289,7 +289,7 @@ class ThreadQueue {
    public:
     PutAwaiter(ThreadQueue& queue, T&& item,
                std::optional<std::chrono::nanoseconds> timeout = std::nullopt)
-        : CrossAwaiter(queue.mutex_, queue.putters_, &queue, nullptr),
+        : CrossAwaiter(queue.mutex_, queue.putters_, &queue, nullptr, "ThreadQueue put"),
           queue_(&queue),
           timeout_(timeout),
           item_(std::move(item)) {}

@@ -33,7 +33,7 @@ class ChildSet {
 
   /// Spawns `task` on `loop` as child number `index`. If the set already failed (or has a
   /// winner), the child starts cancelled.
-  void spawn(LoopCore& loop, Task<void> task, std::size_t index);
+  void spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where = {});
   /// Requests cancellation of every running child.
   void cancel_all() noexcept;
 
@@ -53,8 +53,8 @@ class ChildSet {
   /// child and keeps waiting; then `forwarded()` is true.
   class Join : private Waiter {
    public:
-    explicit Join(ChildSet& set) noexcept : Waiter(&cancelled), set_(&set) {}
-    Join(Join&& other) noexcept : Waiter(&cancelled), set_(other.set_) {}
+    explicit Join(ChildSet& set) noexcept : Waiter(&cancelled, &describe), set_(&set) {}
+    Join(Join&& other) noexcept : Waiter(&cancelled, &describe), set_(other.set_) {}
     ~Join() {
       if (set_->joiner_ == this) set_->joiner_ = nullptr;
     }
@@ -69,11 +69,12 @@ class ChildSet {
         forward();
         if (set_->running_ == 0) {  // nothing to wait for after all
           set_->joiner_ = nullptr;
-          j.loop->schedule(h);  // resumes from the run phase, never parked
+          j.loop->schedule(h, &j);  // resumes from the run phase, never parked
           return;
         }
       }
       j.waiting = this;
+      j.parked_at = loop_time(*j.loop);
     }
     /// Raises the set's outcome, in this order: the first failure (policy all); Cancelled if
     /// the awaiting task was cancelled and the results are incomplete; TimeoutError if the
@@ -93,10 +94,15 @@ class ChildSet {
       self.job->waiting = &self;  // stay parked: children must finish first
       self.forward();
     }
+    static void describe(const Waiter& w, WaitInfo& info) {
+      static_cast<const Join&>(w).set_->describe_join(info);
+    }
     ChildSet* set_;
   };
 
   [[nodiscard]] Join join() noexcept { return Join(*this); }
+  /// "join of 3 running tasks", blocked by the first of them (Loop::dump).
+  void describe_join(WaitInfo& info) const;
 
  private:
   struct Child : JoinWatcher {

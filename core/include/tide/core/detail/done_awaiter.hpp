@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/owned_job.hpp>
 #include <tide/core/detail/promise.hpp>
@@ -17,9 +18,12 @@ namespace tide::detail {
 class DoneAwaiter : private Waiter, private JoinWatcher, private TimerNode {
  public:
   explicit DoneAwaiter(OwnedJob& target, std::optional<Clock::time_point> until = {}) noexcept
-      : Waiter(&cancelled), JoinWatcher(&finished), target_(&target), until_(until) {}
+      : Waiter(&cancelled, &describe), JoinWatcher(&finished), target_(&target), until_(until) {}
   DoneAwaiter(DoneAwaiter&& other) noexcept
-      : Waiter(&cancelled), JoinWatcher(&finished), target_(other.target_), until_(other.until_) {}
+      : Waiter(&cancelled, &describe),
+        JoinWatcher(&finished),
+        target_(other.target_),
+        until_(other.until_) {}
   ~DoneAwaiter() { stop_watching(); }
 
   bool await_ready() const noexcept { return over(); }
@@ -58,6 +62,12 @@ class DoneAwaiter : private Waiter, private JoinWatcher, private TimerNode {
   }
   static void finished(JoinWatcher& w) noexcept { static_cast<DoneAwaiter&>(w).over_now(); }
   static void timed_out(TimerNode& t) noexcept { static_cast<DoneAwaiter&>(t).over_now(); }
+  static void describe(const Waiter& w, WaitInfo& info) {
+    const auto& self = static_cast<const DoneAwaiter&>(w);
+    info.what = "join of " + self.target_->describe();
+    if (self.until_) info.what += " until " + describe_deadline(*self.until_);
+    info.blocked_by = self.target_;
+  }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<DoneAwaiter&>(w);
     self.cancelled_ = true;

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <tide/core/detail/fiber_stack.hpp>
 #include <tide/core/detail/owned_job.hpp>
@@ -27,6 +28,9 @@ struct FiberOptions {
   /// takes two memory mappings (vm.max_map_count, 65,530 by default, allows about 32,000);
   /// unguarded stacks are for larger counts of fibres that are known to stay shallow.
   bool guarded = true;
+  /// Where the fibre is spawned, for `Loop::dump`: by default the line these options are
+  /// written on.
+  SourceSite where = SourceSite::here();
 };
 
 }  // namespace tide
@@ -74,13 +78,18 @@ class FiberJob : public OwnedJob {
   /// mispredicted return when the fibre is switched back in.)
   void suspend() {
     resumer_ = switch_stack(own_state_, resumer_state_, resumer_, nullptr).fctx;
+    while (stack_request_ != nullptr)
+      [[unlikely]] {  // Loop::dump wants this stack: show it
+        record_stack();
+        resumer_ = switch_stack(own_state_, resumer_state_, resumer_, nullptr).fctx;
+      }
     if (unwinding_) throw FiberExit{};
   }
   /// From the fibre: lets every other ready fibre and task run once (`tide::yield_now()`).
   void yield() {
     if (cancel_pending || loop->closing) [[unlikely]]
       return yield_interrupted();
-    loop->schedule(trampoline_);
+    loop->schedule(trampoline_, this);
     suspend();
     if (cancel_pending) [[unlikely]]
       return yield_interrupted();
@@ -99,6 +108,11 @@ class FiberJob : public OwnedJob {
   void withdraw_interrupt(const void* source) noexcept;
 
   [[nodiscard]] bool killed() const noexcept;
+  /// The return addresses on this suspended fibre's stack, innermost first (Loop::dump): the
+  /// loop switches to the fibre, which records its stack and switches straight back, running
+  /// none of its own code. Empty if the fibre is not suspended, or if called from a fibre
+  /// (switching from one fibre's stack to another's is not done here).
+  [[nodiscard]] std::vector<void*> stack_trace();
   [[nodiscard]] std::exception_ptr exception() const noexcept override { return error_; }
 
   void root_finished() noexcept override;
@@ -114,6 +128,7 @@ class FiberJob : public OwnedJob {
   void switch_in() noexcept;
   [[noreturn]] void yield_interrupted();
   void run() noexcept;
+  void record_stack() noexcept;
   void free_frames() noexcept override;
   void free_stack() noexcept;
 
@@ -129,6 +144,7 @@ class FiberJob : public OwnedJob {
   const void* interrupt_source_ = nullptr;
   std::uint32_t interrupt_requests_ = 0;  // cancel_requests when the interrupt was raised
   std::uint32_t cancels_delivered_ = 0;
+  std::vector<void*>* stack_request_ = nullptr;  // see stack_trace()
   bool started_ = false;
   bool ended_ = false;      // the function returned or threw; the stack is free
   bool unwinding_ = false;  // the loop is being destroyed: suspend() throws FiberExit

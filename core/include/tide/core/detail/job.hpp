@@ -1,30 +1,50 @@
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <string>
 
 #include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/errors.hpp>
+#include <tide/core/source_site.hpp>
 
 namespace tide::detail {
 
 class LoopCore;
 class Job;
 
+/// What a parked job waits on, for `Loop::dump`: in words a user can act on ("sleep until
+/// +1.2s", "recv on fd 7 (io_uring)", "Mutex 0x... held by task #4 'writer'"), and the job
+/// that has to act before this one can go on, when one does (a mutex's holder, a joined job):
+/// the edges the dump follows to find wait-for cycles.
+struct WaitInfo {
+  std::string what;
+  const Job* blocked_by = nullptr;
+};
+
+/// The loop's time, for awaiters that note when they parked (defined in loop_core.hpp).
+std::chrono::steady_clock::time_point loop_time(const LoopCore& loop) noexcept;
+
 /// One cancellable suspension: the awaiter a job is parked in. Every leaf awaiter (sleep, I/O,
 /// thread-pool call, join, wait queue) derives from it, suspends through `park_and_arm`, says
-/// in `on_cancel` how to abandon its operation early, and resumes its job with `wake`.
+/// in `on_cancel` how to abandon its operation early, says in `describe` what it waits for
+/// (only `Loop::dump` asks), and resumes its job with `wake`.
 class Waiter {
  public:
   using CancelFn = void (*)(Waiter&) noexcept;
+  using DescribeFn = void (*)(const Waiter&, WaitInfo&);
 
-  explicit Waiter(CancelFn on_cancel) noexcept : on_cancel_(on_cancel) {}
+  Waiter(CancelFn on_cancel, DescribeFn describe_fn) noexcept
+      : on_cancel_(on_cancel), describe_(describe_fn) {}
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
 
   std::coroutine_handle<> handle;  // the suspended coroutine
   Job* job = nullptr;              // the job it belongs to
+
+  /// What this suspension waits for (Loop::dump).
+  void describe(WaitInfo& info) const { describe_(*this, info); }
 
  protected:
   /// The one way a leaf awaiter suspends: parks `job` here, then `arm()`s what will wake it (a
@@ -42,6 +62,7 @@ class Waiter {
  private:
   friend class Job;
   CancelFn on_cancel_;
+  DescribeFn describe_;
 };
 
 /// A unit of concurrently scheduled work: a spawned task (with all the tasks it awaits) or a
@@ -71,6 +92,7 @@ class Job {
     w.job = this;
     if (cancel_pending) return false;
     waiting = &w;
+    parked_at = loop_time(*loop);
     return true;
   }
 
@@ -103,6 +125,8 @@ class Job {
   std::uint64_t id = 0;
   std::string name;
   const char* kind = "task";
+  SourceSite where;                                   // where it was spawned (Loop::dump)
+  std::chrono::steady_clock::time_point parked_at{};  // when it last parked (Loop::dump)
   ListHook<Job> live_hook;  // in the loop's list of live jobs (for destruction and stats)
 };
 

@@ -20,9 +20,9 @@ template <class T, class Target, T (*Take)(Target&)>
 class JoinAwaiter : private Waiter, private JoinWatcher {
  public:
   explicit JoinAwaiter(Target* target) noexcept
-      : Waiter(&cancelled), JoinWatcher(&finished), target_(target) {}
+      : Waiter(&cancelled, &describe), JoinWatcher(&finished), target_(target) {}
   JoinAwaiter(JoinAwaiter&& other) noexcept
-      : Waiter(&cancelled),
+      : Waiter(&cancelled, &describe),
         JoinWatcher(&finished),
         target_(std::exchange(other.target_, nullptr)) {}
   ~JoinAwaiter() {
@@ -49,6 +49,11 @@ class JoinAwaiter : private Waiter, private JoinWatcher {
 
  private:
   static void finished(JoinWatcher& w) noexcept { static_cast<JoinAwaiter&>(w).wake(); }
+  static void describe(const Waiter& w, WaitInfo& info) {
+    const auto& self = static_cast<const JoinAwaiter&>(w);
+    info.what = "join of " + self.target_->describe();
+    info.blocked_by = self.target_;
+  }
   static void cancelled(Waiter& w) noexcept {
     // Forward the cancellation and keep waiting: the awaited job must finish first.
     auto& self = static_cast<JoinAwaiter&>(w);

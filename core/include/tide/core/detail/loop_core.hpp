@@ -38,6 +38,10 @@ class ThreadLoops;
 /// sets no flags: the check then fired at random ("member access within null pointer").
 [[gnu::tls_model("initial-exec")]] inline thread_local constinit void* t_next = nullptr;
 
+/// The loop inside run()/run_once() on this thread (initial-exec: a plain thread-pointer
+/// offset even in position-independent code).
+[[gnu::tls_model("initial-exec")]] inline thread_local constinit LoopCore* t_running = nullptr;
+
 /// Something of a higher layer that keeps its own state per fd (io's Selector) and must hear
 /// when tide closes one: `LoopCore::forget_fd` calls `forget` for every watcher of the loop,
 /// after the backend has dropped the fd and before the number is closed (so before the kernel
@@ -59,8 +63,9 @@ class LoopCore {
   ~LoopCore();
 
   // ---- ready work ------------------------------------------------------------------------
-  /// Queues `h` to resume in FIFO order, from the loop's run phase (never inside the caller).
-  void schedule(std::coroutine_handle<> h) { ready.push(h); }
+  /// Queues `h` to resume in FIFO order, from the loop's run phase (never inside the caller),
+  /// as a step of `job` (null for tide's own coroutines that belong to no job).
+  void schedule(std::coroutine_handle<> h, Job* job) { ready.push(h, job); }
 
   /// Hands control to `h` as soon as the current coroutine has suspended: the trampoline that
   /// replaces symmetric transfer between a task and the task it awaits. Every resumption
@@ -165,6 +170,7 @@ class LoopCore {
 
   Loop& owner;
   ReadyQueue ready;
+  Job* current = nullptr;  // the job whose step the run phase is in (null: none, or tide's own)
   TimerHeap timers;
   mutable Clock::time_point now_ = Clock::now();
   mutable bool now_stale_ = false;
@@ -203,10 +209,20 @@ void close_fd(int fd) noexcept;
 
 inline void Waiter::wake() noexcept {
   job->unpark(*this);
-  job->loop->schedule(handle);
+  job->loop->schedule(handle, job);
 }
 inline void Waiter::resume_cancelled() noexcept {
-  job->loop->schedule(handle);
+  job->loop->schedule(handle, job);
+}
+inline Clock::time_point loop_time(const LoopCore& loop) noexcept {
+  return loop.now();
+}
+
+/// The task or fibre running on this thread's loop right now, or null (outside the loop, or
+/// in a timer or posted callback).
+inline Job* current_job() noexcept {
+  LoopCore* loop = t_running;
+  return loop != nullptr ? loop->current : nullptr;
 }
 
 }  // namespace tide::detail

@@ -15,8 +15,12 @@ namespace tide::detail {
 struct PromiseBase {
   std::coroutine_handle<> continuation;  // the awaiting coroutine; null for a job's root
   Job* job = nullptr;                    // set when the frame is started
-  std::exception_ptr exception;          // set if the body threw
-  bool started = false;                  // awaited or spawned once already
+  // The task this one awaits right now, and its frame (Loop::dump's await chain, root to
+  // leaf); null while it awaits no task.
+  PromiseBase* inner = nullptr;
+  void* inner_frame = nullptr;
+  std::exception_ptr exception;  // set if the body threw
+  bool started = false;          // awaited or spawned once already
 
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {

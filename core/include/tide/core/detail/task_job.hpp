@@ -26,6 +26,8 @@ class TaskJob final : public OwnedJob {
     return promise_->exception;
   }
   [[nodiscard]] PromiseBase& promise() const noexcept { return *promise_; }
+  /// The root coroutine's frame (Loop::dump names the coroutine from it).
+  [[nodiscard]] const void* frame() const noexcept { return frame_.address(); }
 
  private:
   void free_frames() noexcept override;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/loop_core.hpp>
@@ -32,6 +33,7 @@ struct WaitNode {
 
   ListHook<WaitNode> hook;
   WakeFn on_wake;  // called once the node is out of the queue; must not re-enter the caller
+  Job* parked_job = nullptr;  // the task or fibre parked here, if one is (Loop::dump)
 };
 
 /// The one wait queue under every parked waiter that is not a kernel operation: pools,
@@ -45,15 +47,21 @@ struct WaitNode {
 /// - `unclaimed`: a woken waiter was destroyed before it resumed (its task went with its loop,
 ///   or its fibre was unwound): pass on what it was handed (a permit, a slot, an item). With
 ///   no hook the wake-up itself is passed on: the next waiter is woken.
+/// - `describe`: what waiting here means, for `Loop::dump` ("Mutex 0x... held by task #4"),
+///   and the job that must act first if one must; the queue adds the waiter's place in line.
+///   Without it, `what` and the owner's address say it ("Queue get" -> "Queue 0x... get").
 /// Loop thread only.
 class WaitQueue {
  public:
   /// Whether the wait is over before it starts: checked by `await_ready`.
   using Ready = bool (*)(const void* context) noexcept;
+  using DescribeFn = void (*)(const void* owner, WaitInfo& info);
   struct Hooks {
     void* owner = nullptr;
     void (*left)(void* owner) noexcept = nullptr;
     void (*unclaimed)(void* owner) noexcept = nullptr;
+    DescribeFn describe = nullptr;
+    const char* what = nullptr;
   };
   class Awaiter;
 
@@ -76,6 +84,14 @@ class WaitQueue {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   /// The longest waiting node (the next to be woken), or null.
   [[nodiscard]] WaitNode* front() const noexcept { return waiters_.front(); }
+  /// The job of the longest waiting node, or null (none waits, or the node is no job's).
+  [[nodiscard]] Job* front_job() const noexcept {
+    const WaitNode* node = waiters_.front();
+    return node != nullptr ? node->parked_job : nullptr;
+  }
+
+  /// What a wait on this queue is, with `node`'s place in line (Loop::dump).
+  void describe(const WaitNode& node, WaitInfo& info) const;
 
   /// Parks a node that is not an awaiter (it is woken through its `on_wake`).
   void push(WaitNode& node) noexcept {
@@ -130,7 +146,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
   Awaiter(WaitQueue& queue, Ready ready, const void* context,
           std::optional<Clock::time_point> until = std::nullopt,
           std::optional<std::chrono::nanoseconds> timeout = std::nullopt) noexcept
-      : Waiter(&cancelled),
+      : Waiter(&cancelled, &describe_wait),
         WaitNode(&woken),
         queue_(&queue),
         ready_(ready),
@@ -172,6 +188,7 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
       job = &j;  // await_resume raises a pending cancellation through it
       return false;
     }
+    parked_job = &j;
     const bool parked = park_and_arm(j, h, [&] {
       if (until_) {
         deadline = *until_;
@@ -221,6 +238,11 @@ class WaitQueue::Awaiter : protected Waiter, public WaitNode, private TimerNode 
     self.result_ = WaitResult::timed_out;
     self.wake();
     self.queue_->left();
+  }
+  static void describe_wait(const Waiter& w, WaitInfo& info) {
+    const auto& self = static_cast<const Awaiter&>(w);
+    if (self.queue_ != nullptr) self.queue_->describe(self, info);
+    if (self.TimerNode::armed()) info.what += " until " + describe_deadline(self.deadline);
   }
   static void cancelled(Waiter& w) noexcept {
     auto& self = static_cast<Awaiter&>(w);

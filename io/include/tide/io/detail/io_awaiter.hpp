@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <coroutine>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <tide/core/detail/io_op.hpp>
@@ -15,8 +16,11 @@ namespace tide::io::detail {
 
 using tide::detail::IoOp;
 
-/// "read from fd 7" and the like, for error messages.
+/// "tide: read from fd 7" and the like, for error messages.
 std::string describe_op(const IoOp& op);
+/// What a parked op waits for, for Loop::dump: "recv from fd 7 (tcp 127.0.0.1:8080 <-
+/// 127.0.0.1:40000) (io_uring)", "child process 1234 (pidfd 9) (epoll)".
+std::string describe_waiting_op(const IoOp& op, std::string_view backend);
 
 /// Awaits one I/O operation on the current loop's backend. On readiness backends the syscall is
 /// tried first and the task only suspends if it would block.
@@ -26,8 +30,9 @@ std::string describe_op(const IoOp& op);
 /// returned and `Cancelled` comes at the next suspension point.
 class IoAwaiter : private tide::detail::Waiter, private IoOp {
  public:
-  explicit IoAwaiter(const IoOp& op) noexcept : Waiter(&cancelled), IoOp(op) {}
-  IoAwaiter(IoAwaiter&& other) noexcept : Waiter(&cancelled), IoOp(static_cast<IoOp&>(other)) {}
+  explicit IoAwaiter(const IoOp& op) noexcept : Waiter(&cancelled, &describe), IoOp(op) {}
+  IoAwaiter(IoAwaiter&& other) noexcept
+      : Waiter(&cancelled, &describe), IoOp(static_cast<IoOp&>(other)) {}
   ~IoAwaiter() {
     if (op().in_flight) loop_->io_abandon(op());
   }
@@ -65,6 +70,10 @@ class IoAwaiter : private tide::detail::Waiter, private IoOp {
  private:
   IoOp& op() noexcept { return *this; }
   static void completed(IoOp& op) noexcept { static_cast<IoAwaiter&>(op).wake(); }
+  static void describe(const tide::detail::Waiter& w, tide::detail::WaitInfo& info) {
+    const auto& self = static_cast<const IoAwaiter&>(w);
+    info.what = describe_waiting_op(self, self.loop_->owner.backend_name());
+  }
   static void cancelled(tide::detail::Waiter& w) noexcept {
     auto& self = static_cast<IoAwaiter&>(w);
     self.cancelled_ = true;

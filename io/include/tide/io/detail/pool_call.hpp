@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <tide/core/detail/job.hpp>
 #include <tide/core/detail/timer_heap.hpp>
 #include <tide/io/codec.hpp>
 #include <tide/io/detail/pool_wire.hpp>
@@ -80,6 +81,8 @@ void pool_drop(PoolCore& core, PoolRequest& request) noexcept;
 /// Withdraws `request` if still queued (stage becomes done, error PoolCancelled); false if it
 /// was already sent or done.
 bool pool_withdraw(PoolCore& core, PoolRequest& request) noexcept;
+/// "ProcessPool call in worker 2 (process 1234)" (Loop::dump).
+void describe_pool_wait(const PoolRequest& request, tide::detail::WaitInfo& info);
 
 /// What a result is kept as on the loop side.
 template <class R>

@@ -86,6 +86,8 @@ class ResultStream {
     ResultStream* owner = nullptr;
   };
 
+  static void describe_wait(const void* self, tide::detail::WaitInfo& info);
+
   Op op_;
   tide::detail::LoopCore* loop_;
   PoolState* pool_;

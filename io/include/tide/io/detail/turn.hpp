@@ -11,7 +11,7 @@ namespace tide::io::detail {
 /// Loop thread only.
 class Turn {
  public:
-  Turn() noexcept : waiters_({this, nullptr, &unclaimed}) {}
+  Turn() noexcept : waiters_({.owner = this, .unclaimed = &unclaimed, .what = "Channel turn"}) {}
   Turn(const Turn&) = delete;
   Turn& operator=(const Turn&) = delete;
 

@@ -6,10 +6,13 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/ring.hpp>
 #include <tide/core/detail/thread_bound.hpp>
 #include <tide/core/detail/wait_queue.hpp>
@@ -231,6 +234,26 @@ class BasicQueue {
   // wake-up is its own; the queue's default, waking the next waiter, would wake a getter with
   // no item or a putter whose item was not taken.
   static void keep_nothing(void*) noexcept {}
+  // For Loop::dump: "Queue 0x... get (empty)", "Queue 0x... put (full: 10 items)".
+  void describe_as(const char* what, WaitInfo& info) const {
+    std::string_view type = Storage::name;
+    if (type.starts_with("tide::")) type.remove_prefix(6);
+    info.what = std::string(type) + " " + describe_address(this) + " " + what + " (" +
+                std::to_string(size()) + (size() == 1 ? " item" : " items") +
+                (maxsize_ != 0 ? " of " + std::to_string(maxsize_) : std::string()) +
+                (closed_ ? ", closed)" : ")");
+  }
+  static void describe_get(const void* self, WaitInfo& info) {
+    static_cast<const BasicQueue*>(self)->describe_as("get", info);
+  }
+  static void describe_put(const void* self, WaitInfo& info) {
+    static_cast<const BasicQueue*>(self)->describe_as("put", info);
+  }
+  static void describe_join(const void* self, WaitInfo& info) {
+    const auto& queue = *static_cast<const BasicQueue*>(self);
+    queue.describe_as("join", info);
+    info.what += " (" + std::to_string(queue.unfinished_) + " unfinished)";
+  }
 
   /// Queues a new item and serves whoever it unblocks.
   void store(T&& item) {
@@ -264,9 +287,9 @@ class BasicQueue {
   std::size_t maxsize_;  // 0: unbounded
   // Items put and not yet marked done: stored ones, handed-over ones, ones being processed.
   std::size_t unfinished_ = 0;
-  WaitQueue getters_{{this, nullptr, &keep_nothing}};  // wait while nothing is stored
-  WaitQueue putters_{{this, nullptr, &keep_nothing}};  // wait while the queue is full
-  WaitQueue joiners_{{this, nullptr, &keep_nothing}};  // wait while unfinished_ > 0
+  WaitQueue getters_{{.owner = this, .unclaimed = &keep_nothing, .describe = &describe_get}};
+  WaitQueue putters_{{.owner = this, .unclaimed = &keep_nothing, .describe = &describe_put}};
+  WaitQueue joiners_{{.owner = this, .unclaimed = &keep_nothing, .describe = &describe_join}};
   ThreadBound thread_;
   bool closed_ = false;
 };

@@ -10,6 +10,7 @@
 #include <string>
 
 #include <tide/core/await.hpp>
+#include <tide/core/detail/describe.hpp>
 #include <tide/core/detail/fiber_job.hpp>
 #include <tide/core/detail/intrusive_list.hpp>
 #include <tide/core/detail/job.hpp>
@@ -71,9 +72,6 @@ CrossState block_thread(std::unique_lock<std::mutex>& lock, CrossList& list, Cro
 /// `object`), the `operation` ("get()") and the loop.
 void check_may_block(const char* type, const void* object, const char* operation);
 
-/// Names an object in messages: "tide::ThreadQueue 0x5581...".
-std::string describe_object(const char* type, const void* object);
-
 /// A task or fibre waiting in a cross-thread list. Its node carries the loop's Remote, so the
 /// thread that signals it can post the wake-up; a wake-up runs on the loop and resumes the job
 /// from the run phase, like any tide awaiter.
@@ -91,11 +89,18 @@ class CrossAwaiter : protected Waiter, private TimerNode {
   /// pass on.
   using GiveBack = bool (*)(void* owner, CrossNode& node) noexcept;
 
-  CrossAwaiter(std::mutex& mutex, CrossList& list, void* owner, GiveBack give_back) noexcept
-      : Waiter(&cancelled), mutex_(&mutex), list_(&list), owner_(owner), give_back_(give_back) {}
+  /// `what` names the wait for Loop::dump ("ThreadQueue get"); the owner's address follows.
+  CrossAwaiter(std::mutex& mutex, CrossList& list, void* owner, GiveBack give_back,
+               const char* what) noexcept
+      : Waiter(&cancelled, &describe),
+        mutex_(&mutex),
+        list_(&list),
+        owner_(owner),
+        give_back_(give_back),
+        what_(what) {}
   /// Only before it is awaited (as a wrapper like `tide::timeout` may move it).
   CrossAwaiter(CrossAwaiter&& other) noexcept
-      : CrossAwaiter(*other.mutex_, *other.list_, other.owner_, other.give_back_) {}
+      : CrossAwaiter(*other.mutex_, *other.list_, other.owner_, other.give_back_, other.what_) {}
   CrossAwaiter& operator=(CrossAwaiter&&) = delete;
   ~CrossAwaiter();
 
@@ -140,6 +145,7 @@ class CrossAwaiter : protected Waiter, private TimerNode {
  private:
   static void woken(void* self) noexcept;
   static void cancelled(Waiter& w) noexcept;
+  static void describe(const Waiter& w, WaitInfo& info);
   static void expired(TimerNode& timer) noexcept;
   /// Under the mutex: leaves the list, or gives back what was handed; false if the wake-up
   /// stands.
@@ -150,6 +156,7 @@ class CrossAwaiter : protected Waiter, private TimerNode {
   CrossList* list_;
   void* owner_;
   GiveBack give_back_;
+  const char* what_;
   std::shared_ptr<CrossNode> node_;
   bool cancelled_ = false;
   bool timed_out_ = false;
