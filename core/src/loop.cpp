@@ -1,6 +1,7 @@
 #include <tide/core/loop.hpp>
 
 #include <poll.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -13,9 +14,12 @@
 #include <tide/core/thread_pool.hpp>
 
 #include "core/src/backend/driver.hpp"
+#include "core/src/dump_signal.hpp"
 #include "core/src/fork_guard.hpp"
 #include "core/src/inbox.hpp"
 #include "core/src/sigpipe.hpp"
+#include "core/src/stall_watchdog.hpp"
+#include "core/src/symbolize.hpp"
 #include "core/src/thread_loops.hpp"
 
 namespace tide {
@@ -62,6 +66,17 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
                                  c.inbox->wake_fd());
   c.pool_size = options.thread_pool_size;
   c.on_unhandled = std::move(options.on_unhandled_exception);
+  if (options.dump_on_signal != 0)
+    c.dump_signal =
+        std::make_unique<detail::DumpSignal>(options.dump_on_signal, c.inbox->wake_fd());
+  if (options.stall_threshold < std::chrono::nanoseconds::zero())
+    throw std::invalid_argument(
+        "tide::Loop::Options::stall_threshold: negative (zero turns it off)");
+  if (options.stall_threshold > std::chrono::nanoseconds::zero()) {
+    detail::prepare_stack_capture();  // the unwinder's first use, outside a signal handler
+    c.watchdog = std::make_unique<detail::StallWatchdog>(c, options.stall_threshold,
+                                                         std::move(options.on_stall));
+  }
   c.now_ = Clock::now();
 }
 
@@ -78,6 +93,8 @@ Loop::~Loop() {
 void Loop::teardown() noexcept {
   auto& c = *core_;
   c.closing = true;
+  c.watchdog.reset();     // joins the watchdog thread: nothing looks at the loop any more
+  c.dump_signal.reset();  // no handler writes the wake-up fd from here on
   if (c.thread_loops) c.thread_loops->remove(c);
   // Thread-pool calls first: queued ones are dropped, running ones are waited for, so no
   // worker still uses a frame when the frames go.
@@ -222,6 +239,7 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     ~Leave() {
       c.running = false;
       t_running = outer;
+      c.phase.store(detail::LoopCore::outside, std::memory_order_relaxed);
     }
   } leave{c, outer};
   ++c.iterations;
@@ -272,10 +290,16 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     const bool may_sleep = timeout != std::chrono::nanoseconds::zero();
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
     ++c.io_waits;
+    c.phase.store(detail::LoopCore::in_wait, std::memory_order_relaxed);
     c.driver->wait(timeout);
     if (may_sleep) c.inbox->awake();
   }
+  c.phase.store(detail::LoopCore::in_steps, std::memory_order_relaxed);
   c.advance_time();
+  if (c.dump_signal && c.dump_signal->requested()) [[unlikely]] {
+    const std::string text = dump();
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  }
 
   // 2. Due timers, in deadline order (FIFO among equal deadlines), then 3. callbacks posted
   //    from any thread. A callback that throws does not stop the others: the first exception
@@ -287,9 +311,11 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     else
       c.report_unhandled(std::current_exception(), what);
   };
+  c.step_kind = "a timer callback";
   while (detail::TimerNode* top = c.timers.top()) {
     if (top->deadline > c.now()) break;
     c.timers.erase(*top);
+    c.step_started();
     try {
       top->fire(*top);
     } catch (...) {
@@ -298,7 +324,9 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
   std::vector<detail::Callback>& batch = c.posted;
   c.inbox->take(batch);
+  c.step_kind = "a posted callback";
   for (auto& fn : batch) {
+    c.step_started();
     try {
       fn();
     } catch (...) {
@@ -311,14 +339,17 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   //    next iteration, so every task sees the same `now()` and none can starve timers or I/O.
   //    `next` is the trampoline slot: a task that hands control to the task it awaits (or back
   //    to its awaiter) leaves it there instead of resuming it nested.
+  c.step_kind = "tide's own coroutine (a process pool's turn)";
   for (std::size_t n = c.ready.size(); n > 0; --n) {
     const detail::ReadyEntry entry = c.ready.pop();
     c.current = entry.job;  // a hand-off through `next` stays within the job
+    c.step_started();
     entry.handle.resume();
     while (void* next = std::exchange(detail::t_next, nullptr))
       std::coroutine_handle<>::from_address(next).resume();
   }
   c.current = nullptr;
+  c.step_kind = nullptr;
 
   if (failure) std::rethrow_exception(failure);
   return !c.ready.empty() || alive();  // the common case without a call
@@ -350,6 +381,7 @@ void Loop::bind_to_this_thread() {
   loops->add(c);
   c.thread_loops = std::move(loops);
   c.runner = std::this_thread::get_id();
+  if (c.watchdog) c.watchdog->set_loop_thread(::pthread_self());
 }
 
 void Loop::run_until_finished(const detail::OwnedJob& job) {

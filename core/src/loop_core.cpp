@@ -7,8 +7,10 @@
 #include <tide/core/thread_pool.hpp>
 
 #include "core/src/backend/driver.hpp"
+#include "core/src/dump_signal.hpp"
 #include "core/src/fork_guard.hpp"
 #include "core/src/inbox.hpp"
+#include "core/src/stall_watchdog.hpp"
 
 namespace tide::detail {
 

@@ -38,3 +38,58 @@ inline bool in_order(const std::string& text, std::initializer_list<std::string>
 }
 
 }  // namespace tide::testing
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace tide::testing {
+
+/// Collects what is written to stderr (fd 2) while it lives.
+class CapturedStderr {
+ public:
+  CapturedStderr() : file_(std::tmpfile()), saved_(::dup(2)) {
+    std::fflush(stderr);
+    ::dup2(::fileno(file_), 2);
+  }
+  CapturedStderr(const CapturedStderr&) = delete;
+  CapturedStderr& operator=(const CapturedStderr&) = delete;
+  ~CapturedStderr() {
+    restore();
+    std::fclose(file_);
+  }
+  /// Everything written so far.
+  std::string text() {
+    std::fflush(stderr);
+    std::string out;
+    char buffer[4096];
+    for (off_t at = 0;;) {
+      const ssize_t n = ::pread(::fileno(file_), buffer, sizeof buffer, at);
+      if (n <= 0) break;
+      out.append(buffer, static_cast<std::size_t>(n));
+      at += n;
+    }
+    return out;
+  }
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+
+ private:
+  std::FILE* file_;
+  int saved_;
+};
+
+/// How often `part` occurs in `text`.
+inline int count_of(const std::string& text, const std::string& part) {
+  int n = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace tide::testing

@@ -19,6 +19,7 @@
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/errors.hpp>
 #include <tide/core/source_site.hpp>
+#include <tide/core/stall.hpp>
 
 namespace tide {
 
@@ -70,6 +71,24 @@ class Loop {
     /// so that many small messages pack into one io::BufferPool buffer and a large one
     /// arrives whole. Off: one buffer per received chunk (for comparison and tests).
     bool io_uring_incremental_buffers = true;
+    /// A signal (SIGUSR1, say) that makes the loop write `dump()` to stderr at its next turn;
+    /// 0 (the default): none. Safe: the handler only counts the signal and wakes the loop
+    /// (both async-signal-safe); the dump is made on the loop's thread. The loop takes the
+    /// signal over while it lives (several loops may share one; the previous action comes
+    /// back when the last of them goes). std::invalid_argument for a signal that cannot be
+    /// used (SIGKILL, SIGSTOP, SIGPIPE, SIGURG, not a signal).
+    int dump_on_signal = 0;
+    /// The stall detector: when one step (a task's or fibre's run between two waits, or one
+    /// callback) holds the loop longer than this, a watchdog thread reports it while it is
+    /// still stuck (what runs, where it was spawned, the loop thread's stack) and once more
+    /// when it ends. Zero (the default): off, and free. It looks four times per threshold.
+    /// The stack is taken by a SIGURG sent to the loop thread (tide's handler passes other
+    /// SIGURGs on to the action that was there before); a blocking call the step is in may
+    /// return early with EINTR where the kernel does not restart it (nanosleep, poll).
+    std::chrono::nanoseconds stall_threshold{0};
+    /// Receives the reports, on the watchdog thread (it must not touch the loop). Default:
+    /// `report.text()` on stderr.
+    std::function<void(const StallReport&)> on_stall{};
   };
 
   /// A copyable, thread-safe handle for posting to a loop from other threads. It may outlive

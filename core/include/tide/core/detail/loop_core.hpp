@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,8 @@ class ThreadPool;
 namespace tide::detail {
 
 class Driver;
+class DumpSignal;
+class StallWatchdog;
 class Inbox;
 class ThreadLoops;
 
@@ -177,6 +180,18 @@ class LoopCore {
 
   std::unique_ptr<Driver> driver;
   std::shared_ptr<Inbox> inbox;
+  std::unique_ptr<DumpSignal> dump_signal;  // Options::dump_on_signal (null: off)
+
+  // ---- what the stall detector's watchdog thread sees (Options::stall_threshold) ----------
+  enum Phase : std::uint8_t { outside, in_wait, in_steps };
+  /// A step (a task's or fibre's run, a timer or posted callback) begins: one plain store.
+  void step_started() noexcept {
+    progress.store(progress.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  std::atomic<std::uint64_t> progress{0};    // steps begun so far
+  std::atomic<std::uint8_t> phase{outside};  // running steps, waiting for I/O, or not in run
+  const char* step_kind = nullptr;           // what runs when no job does ("a timer callback")
+  std::unique_ptr<StallWatchdog> watchdog;   // null: the detector is off
   std::unique_ptr<ThreadPool> pool;
   std::size_t pool_size = 0;
   std::function<void(std::exception_ptr, std::string_view)> on_unhandled;
