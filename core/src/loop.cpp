@@ -42,6 +42,32 @@ Backend backend_from_environment(Backend requested) {
   }
 }
 
+// Times a call that runs the loop (run, run_once, run_until_complete, cancel_remaining), for
+// Stats::busy: two clock reads per call, none per iteration.
+class RunClock {
+ public:
+  explicit RunClock(detail::LoopCore& c) noexcept : c_(c.timing ? &c : nullptr) {
+    if (c_ != nullptr) c_->metrics.run_started = detail::Clock::now();
+  }
+  RunClock(const RunClock&) = delete;
+  RunClock& operator=(const RunClock&) = delete;
+  ~RunClock() {
+    if (c_ == nullptr) return;
+    c_->metrics.running += detail::Clock::now() - c_->metrics.run_started;
+    c_->metrics.run_started = {};
+  }
+
+ private:
+  detail::LoopCore* c_;
+};
+
+// Resumes one ready coroutine, and whatever it hands control to (the trampoline slot).
+inline void run_step(std::coroutine_handle<> handle) {
+  handle.resume();
+  while (void* next = std::exchange(detail::t_next, nullptr))
+    std::coroutine_handle<>::from_address(next).resume();
+}
+
 }  // namespace
 
 namespace detail {
@@ -65,6 +91,7 @@ Loop::Loop(Options options) : core_(std::make_unique<detail::LoopCore>(*this)) {
                                   options.io_uring_multishot, options.io_uring_incremental_buffers},
                                  c.inbox->wake_fd());
   c.pool_size = options.thread_pool_size;
+  c.timing = options.metrics;
   c.on_unhandled = std::move(options.on_unhandled_exception);
   if (options.dump_on_signal != 0)
     c.dump_signal =
@@ -194,8 +221,36 @@ ThreadPool& Loop::thread_pool() {
 
 Loop::Stats Loop::stats() const noexcept {
   auto& c = *core_;
-  return Stats{c.live_jobs,    c.timers.size(), c.driver->pending(),
-               c.ready.size(), c.iterations,    c.io_waits};
+  const auto& m = c.metrics;
+  Stats s;
+  s.tasks = c.live_jobs;
+  s.timers = c.timers.size();
+  s.pending_io = c.driver->pending();
+  s.ready = c.ready.size();
+  s.iterations = c.iterations;
+  s.io_waits = c.io_waits;
+  s.steps = c.progress.load(std::memory_order_relaxed);
+  s.tasks_spawned = m.tasks_spawned;
+  s.tasks_finished = m.tasks_finished;
+  s.tasks_cancelled = m.tasks_cancelled;
+  s.fibres_spawned = m.fibres_spawned;
+  s.fibres_finished = m.fibres_finished;
+  s.fibres_cancelled = m.fibres_cancelled;
+  s.timers_armed = m.timers_armed;
+  s.posts_received = m.posts;
+  auto running = m.running;
+  if (m.run_started != Clock::time_point{}) running += Clock::now() - m.run_started;
+  s.idle = m.idle;
+  s.busy = std::max(running - m.idle, Clock::duration::zero());
+  for (std::size_t k = 0; k < s.io.size(); ++k) {
+    s.io[k].kind = detail::io_kind_name(static_cast<detail::IoOp::Kind>(k));
+    s.io[k].submitted = m.io_submitted[k];
+    s.io[k].completed_at_once = m.io_at_once[k];
+    s.io[k].completed = c.driver->completed[k];
+  }
+  s.step_log2_ns = m.step_log2_ns;
+  s.steps_timed = m.steps_timed;
+  return s;
 }
 
 void Loop::stop() noexcept {
@@ -206,6 +261,7 @@ void Loop::run() {
   auto& c = *core_;
   if (detail::inherited_through_fork(c.born)) detail::throw_inherited("tide::Loop::run");
   if (c.running) throw UsageError("tide::Loop::run(): called from inside the same loop");
+  const RunClock clock(c);
   while (!c.stopping && alive())
     iterate(std::chrono::nanoseconds::max());
   c.stopping = false;
@@ -214,6 +270,7 @@ void Loop::run() {
 bool Loop::run_once(std::chrono::nanoseconds max_wait) {
   if (detail::inherited_through_fork(core_->born)) detail::throw_inherited("tide::Loop::run_once");
   if (core_->running) throw UsageError("tide::Loop::run_once(): called from inside the same loop");
+  const RunClock clock(*core_);
   return iterate(max_wait);
 }
 
@@ -291,11 +348,24 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
     ++c.io_waits;
     c.phase.store(detail::LoopCore::in_wait, std::memory_order_relaxed);
-    c.driver->wait(timeout);
+    if (may_sleep && c.timing) {
+      // Idle time (Stats::idle): only waits that may sleep are timed, and the second clock
+      // read becomes this iteration's `now()`.
+      const auto before = Clock::now();
+      c.driver->wait(timeout);
+      const auto after = Clock::now();
+      c.metrics.idle += after - before;
+      c.now_ = after;
+      c.now_stale_ = false;
+    } else {
+      c.driver->wait(timeout);
+      c.advance_time();
+    }
     if (may_sleep) c.inbox->awake();
+  } else {
+    c.advance_time();
   }
   c.phase.store(detail::LoopCore::in_steps, std::memory_order_relaxed);
-  c.advance_time();
   if (c.dump_signal && c.dump_signal->requested()) [[unlikely]] {
     const std::string text = dump();
     std::fwrite(text.data(), 1, text.size(), stderr);
@@ -312,6 +382,8 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
       c.report_unhandled(std::current_exception(), what);
   };
   c.step_kind = "a timer callback";
+  if (c.watchdog) [[unlikely]]
+    c.watch_step(nullptr, c.step_kind);
   while (detail::TimerNode* top = c.timers.top()) {
     if (top->deadline > c.now()) break;
     c.timers.erase(*top);
@@ -324,7 +396,10 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
   std::vector<detail::Callback>& batch = c.posted;
   c.inbox->take(batch);
+  c.metrics.posts += batch.size();
   c.step_kind = "a posted callback";
+  if (c.watchdog) [[unlikely]]
+    c.watch_step(nullptr, c.step_kind);
   for (auto& fn : batch) {
     c.step_started();
     try {
@@ -343,13 +418,22 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   for (std::size_t n = c.ready.size(); n > 0; --n) {
     const detail::ReadyEntry entry = c.ready.pop();
     c.current = entry.job;  // a hand-off through `next` stays within the job
+    if (c.watchdog) [[unlikely]]
+      c.watch_step(entry.job, c.step_kind);
     c.step_started();
-    entry.handle.resume();
-    while (void* next = std::exchange(detail::t_next, nullptr))
-      std::coroutine_handle<>::from_address(next).resume();
+    if (--c.steps_to_sample != 0 || !c.timing) [[likely]] {
+      run_step(entry.handle);
+    } else {  // one step in step_sample_interval is timed (Stats::step_log2_ns)
+      c.steps_to_sample = detail::LoopCore::step_sample_interval;
+      const auto start = Clock::now();
+      run_step(entry.handle);
+      c.record_step(Clock::now() - start);
+    }
   }
   c.current = nullptr;
   c.step_kind = nullptr;
+  if (c.watchdog) [[unlikely]]
+    c.watch_step(nullptr, nullptr);
 
   if (failure) std::rethrow_exception(failure);
   return !c.ready.empty() || alive();  // the common case without a call
@@ -360,6 +444,7 @@ void Loop::cancel_remaining() {
   if (detail::inherited_through_fork(c.born))
     detail::throw_inherited("tide::Loop::cancel_remaining");
   if (c.running) throw UsageError("tide::Loop::cancel_remaining(): called from inside the loop");
+  const RunClock clock(c);
   using Live = decltype(c.live);
   for (detail::Job* job = c.live.front(); job != nullptr; job = Live::next(*job))
     job->request_cancel();  // only schedules: the list does not change here
@@ -388,6 +473,7 @@ void Loop::run_until_finished(const detail::OwnedJob& job) {
   auto& c = *core_;
   if (detail::inherited_through_fork(c.born)) detail::throw_inherited("tide::run");
   if (c.running) throw UsageError("tide::run: called from inside a running loop on this thread");
+  const RunClock clock(c);
   while (!job.finished) {
     bool more = iterate(std::chrono::nanoseconds::max());
     if (!job.finished && !more) {

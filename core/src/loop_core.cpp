@@ -20,9 +20,12 @@ LoopCore::~LoopCore() = default;
 
 void LoopCore::io_submit(IoOp& op) {
   driver->submit(op);
+  ++metrics.io_submitted[static_cast<std::size_t>(op.kind)];
 }
 bool LoopCore::io_try_now(IoOp& op) noexcept {
-  return driver->try_now(op);
+  if (!driver->try_now(op)) return false;
+  ++metrics.io_at_once[static_cast<std::size_t>(op.kind)];
+  return true;
 }
 void LoopCore::io_cancel(IoOp& op) noexcept {
   driver->cancel(op);
@@ -59,9 +62,23 @@ void LoopCore::adopt(Job& job) noexcept {
   job.id = next_job_id++;
   live.push_front(job);
   ++live_jobs;
+  ++(job.kind[0] == 'f' ? metrics.fibres_spawned : metrics.tasks_spawned);
+}
+
+void LoopCore::count_finished(const Job& job, bool cancelled) noexcept {
+  const bool fibre = job.kind[0] == 'f';
+  ++(fibre ? metrics.fibres_finished : metrics.tasks_finished);
+  if (cancelled) ++(fibre ? metrics.fibres_cancelled : metrics.tasks_cancelled);
 }
 
 void LoopCore::release(Job& job) noexcept {
+  if (watchdog && watched_job.load(std::memory_order_relaxed) == &job) [[unlikely]] {
+    // The job goes (it may be freed next): the watchdog must not be reading its name. Each
+    // side stores, then loads the other's flag: one of them sees the other (Dekker).
+    watched_job.store(nullptr, std::memory_order_seq_cst);
+    while (inspecting.load(std::memory_order_seq_cst))
+      cpu_relax();
+  }
   if (!IntrusiveList<Job, &Job::live_hook>::linked(job)) return;
   live.remove(job);
   --live_jobs;

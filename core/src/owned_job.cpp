@@ -49,6 +49,8 @@ void OwnedJob::finish() noexcept {
   finished = true;
   waiting = nullptr;
   loop->release(*this);
+  // Only work asked to stop can have ended cancelled: the exception is looked at only then.
+  loop->count_finished(*this, cancel_requests > 0 && ended_cancelled());
   // A watcher may drop the handle: the job is freed below, not inside the watcher.
   notifying_ = true;
   while (JoinWatcher* w = watchers_.pop_front())

@@ -27,9 +27,18 @@ std::string StallReport::text() const {
              std::to_string(spawned_at.line) + " in " + spawned_at.function + ")";
   }
   out += "\n";
-  for (std::size_t i = 0; i < stack.size(); ++i)
-    out += "    #" + std::to_string(i) + " " + stack[i] + "\n";
+  const std::vector<std::string> lines = stack_lines();
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out += "    #" + std::to_string(i) + " " + lines[i] + "\n";
   return out;
+}
+
+std::vector<std::string> StallReport::stack_lines() const {
+  std::vector<std::string> lines;
+  for (const void* pc : stack)
+    for (std::string& frame : detail::describe_code(pc, true))
+      lines.push_back(std::move(frame));
+  return lines;
 }
 
 namespace detail {
@@ -74,32 +83,7 @@ void on_capture_signal(int signal, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
-  LoopCore& core = *capture->core;
-  capture->progress = core.progress.load(std::memory_order_relaxed);
-  if (const Job* job = core.current) {
-    // "task #12 'name'" without a std::string: kind, id and name copied piecewise.
-    char id[24];
-    std::snprintf(id, sizeof id, " #%llu", static_cast<unsigned long long>(job->id));
-    std::size_t at = 0;
-    auto append = [&](const char* text, std::size_t n) {
-      n = std::min(n, sizeof capture->running - 1 - at);
-      std::memcpy(capture->running + at, text, n);
-      at += n;
-    };
-    append(job->kind, std::strlen(job->kind));
-    append(id, std::strlen(id));
-    if (!job->name.empty()) {
-      append(" '", 2);
-      append(job->name.data(), job->name.size());
-      append("'", 1);
-    }
-    capture->running[at] = '\0';
-    capture->where = job->where;
-  } else {
-    const char* kind = core.step_kind != nullptr ? core.step_kind : "the loop itself";
-    std::strncpy(capture->running, kind, sizeof capture->running - 1);
-    capture->where = {};
-  }
+  capture->progress = capture->core->progress.load(std::memory_order_relaxed);
   capture->depth = capture_stack(capture->pcs, 64, 1);  // without this handler's frame
   capture->state.store(StallCapture::done, std::memory_order_release);
   errno = saved_errno;
@@ -186,7 +170,7 @@ void StallWatchdog::run() {
     }
     if (!reported && now - first_seen >= threshold_) {
       lock.unlock();
-      StallReport report = ask_loop_thread(progress);
+      StallReport report = inspect(progress, threshold_ / 2);
       report.held_for = Clock::now() - first_seen;
       running = report.running;
       on_stall_(report);
@@ -204,37 +188,49 @@ void StallWatchdog::run() {
   }
 }
 
-StallReport StallWatchdog::ask_loop_thread(std::uint64_t progress) {
+StallReport StallWatchdog::inspect(std::uint64_t progress, std::chrono::nanoseconds patience) {
   StallReport report;
-  report.running = "(not known: the loop thread did not answer)";
+  report.running = "the loop itself";
+  core_.inspecting.store(true, std::memory_order_seq_cst);
+  if (const Job* job = core_.watched_job.load(std::memory_order_seq_cst)) {
+    // Safe to read: a job leaving the loop waits while `inspecting` (LoopCore::release).
+    if (core_.progress.load(std::memory_order_acquire) == progress) {
+      report.running = job->describe();
+      report.spawned_at = job->where;
+    }
+  } else if (const char* kind = core_.watched_kind.load(std::memory_order_acquire)) {
+    report.running = kind;
+  }
+  core_.inspecting.store(false, std::memory_order_seq_cst);
+  ask_for_stack(progress, patience, report);
+  return report;
+}
+
+void StallWatchdog::ask_for_stack(std::uint64_t progress, std::chrono::nanoseconds patience,
+                                  StallReport& report) {
   capture_.state.store(StallCapture::requested, std::memory_order_release);
   sigval value{};
   value.sival_ptr = &capture_;
   if (::pthread_sigqueue(loop_thread_.load(std::memory_order_acquire), capture_signal, value) ==
       0) {
-    // The handler answers within microseconds; under TSan only once the loop thread enters a
-    // call TSan intercepts. Wait a bounded while either way.
-    for (int i = 0; i < 200; ++i) {
-      if (capture_.state.load(std::memory_order_acquire) == StallCapture::done) break;
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
+    // The handler answers within microseconds; under TSan only once the loop thread is in a
+    // call TSan intercepts as blocking. Wait a bounded while: the report must come while the
+    // loop is still stuck, with or without its stack.
+    const auto give_up = std::chrono::steady_clock::now() + patience;
+    while (capture_.state.load(std::memory_order_acquire) != StallCapture::done &&
+           std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   int expected = StallCapture::requested;
   if (capture_.state.compare_exchange_strong(expected, StallCapture::idle,
                                              std::memory_order_acq_rel))
-    return report;  // no answer: a handler that runs later finds nothing requested
+    return;  // no answer: a handler that runs later finds nothing requested
   while (capture_.state.load(std::memory_order_acquire) != StallCapture::done)
     std::this_thread::sleep_for(std::chrono::microseconds(100));  // it is writing: nearly done
-  // Answered. If the loop moved on first, the answer is about another step: not this one's.
-  if (capture_.progress == progress) {
-    report.running = capture_.running;
-    report.spawned_at = capture_.where;
-    for (std::size_t i = 0; i < capture_.depth; ++i)
-      for (std::string& frame : describe_code(capture_.pcs[i], true))
-        report.stack.push_back(std::move(frame));
-  }
+  // If the loop moved on first, the stack is another step's: not this one's.
+  if (capture_.progress == progress)
+    report.stack.assign(capture_.pcs, capture_.pcs + capture_.depth);
   capture_.state.store(StallCapture::idle, std::memory_order_release);
-  return report;
 }
 
 }  // namespace detail

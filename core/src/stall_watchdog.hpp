@@ -27,8 +27,6 @@ struct StallCapture {
   std::atomic<int> state{idle};
   LoopCore* core = nullptr;
   std::uint64_t progress = 0;  // the loop's step count when the handler ran
-  char running[160] = {};
-  SourceSite where;
   void* pcs[64] = {};
   std::size_t depth = 0;
 };
@@ -51,7 +49,11 @@ class StallWatchdog {
 
  private:
   void run();
-  StallReport ask_loop_thread(std::uint64_t progress);
+  /// What runs in the step numbered `progress` (from the loop's published job), and the
+  /// loop thread's stack (through a signal, answered within `patience` or not at all).
+  StallReport inspect(std::uint64_t progress, std::chrono::nanoseconds patience);
+  void ask_for_stack(std::uint64_t progress, std::chrono::nanoseconds patience,
+                     StallReport& report);
 
   LoopCore& core_;
   const std::chrono::nanoseconds threshold_;

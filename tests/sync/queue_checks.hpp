@@ -140,10 +140,12 @@ template <template <class...> class Q, class S>
 void a_get_under_timeout_keeps_an_item_handed_over_before_the_deadline_passed() {
   run_clean([]() -> Task<void> {
     Q<int> queue;
-    auto getter = S::start([&] { return tide::timeout(1ms, queue.get()); });
+    // 100 ms: the put below must come before the deadline even on a loaded machine (1 ms
+    // was seen to pass during settle() under a parallel ctest).
+    auto getter = S::start([&] { return tide::timeout(100ms, queue.get()); });
     co_await settle();
-    EXPECT_TRUE(queue.try_put(7));     // handed over now; the getter resumes at a later turn
-    std::this_thread::sleep_for(2ms);  // holds the loop: the deadline is past when it turns
+    EXPECT_TRUE(queue.try_put(7));       // handed over now; the getter resumes at a later turn
+    std::this_thread::sleep_for(110ms);  // holds the loop: the deadline is past when it turns
     EXPECT_EQ(co_await getter, 7);
     EXPECT_TRUE(queue.empty());
   });

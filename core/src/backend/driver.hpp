@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +98,13 @@ class Driver {
   /// The loop's spin on this backend while completions are expected soon (see
   /// LoopCore::expect_completions_soon): learns when spinning does not pay.
   AdaptiveSpin spin_soon;
+
+  /// Completions delivered per kind of op (Loop::Stats::io), each multishot one counted.
+  std::array<std::uint64_t, IoOp::kind_count> completed{};
+
+ protected:
+  /// Every driver counts a completion here, right before calling `on_complete`.
+  void count_completion(const IoOp& op) noexcept { ++completed[static_cast<std::size_t>(op.kind)]; }
 };
 
 /// Backend settings from Loop::Options.

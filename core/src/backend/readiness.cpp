@@ -135,6 +135,7 @@ void ReadinessDriver::unlink(IoOp& op) noexcept {
 void ReadinessDriver::complete(IoOp& op, long result) noexcept {
   unlink(op);
   op.result = result;
+  count_completion(op);
   op.on_complete(op);
 }
 

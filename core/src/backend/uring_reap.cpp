@@ -86,6 +86,7 @@ void UringDriver::dispatch(const io_uring_cqe& cqe) noexcept {
   locate_received(*op, cqe.flags);
   mark_received(*op);
   if (cqe.flags & IORING_CQE_F_MORE) {  // one of many: the op stays in flight
+    count_completion(*op);
     if (op->on_complete)
       op->on_complete(*op);
     else
@@ -116,6 +117,7 @@ void UringDriver::discard(IoOp& op) noexcept {
 void UringDriver::finish(IoOp& op) noexcept {
   unlink(op);
   op.in_flight = false;
+  count_completion(op);
   if (op.on_complete) op.on_complete(op);
 }
 

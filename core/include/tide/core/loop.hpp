@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +79,9 @@ class Loop {
     /// back when the last of them goes). std::invalid_argument for a signal that cannot be
     /// used (SIGKILL, SIGSTOP, SIGPIPE, SIGURG, not a signal).
     int dump_on_signal = 0;
+    /// Stats' times (busy, idle, the step histogram): a few clock reads per blocking wait and
+    /// per 64 steps. Off: those stay zero; the counts are kept either way.
+    bool metrics = true;
     /// The stall detector: when one step (a task's or fibre's run between two waits, or one
     /// callback) holds the loop longer than this, a watchdog thread reports it while it is
     /// still stuck (what runs, where it was spawned, the loop thread's stack) and once more
@@ -115,7 +119,17 @@ class Loop {
     std::shared_ptr<detail::Inbox> inbox_;
   };
 
-  /// Counts of what the loop holds, for tests and diagnostics.
+  /// One kind of I/O operation in `Stats::io`.
+  struct IoKindStats {
+    std::string_view kind;                // "recv", "accept_multishot", ...
+    std::uint64_t submitted = 0;          // handed to the backend to wait for
+    std::uint64_t completed_at_once = 0;  // done without waiting (readiness backends try first)
+    std::uint64_t completed = 0;          // completions the backend delivered (each multishot one)
+  };
+
+  /// What the loop holds now, and what it has done since it was made: for tests, and for
+  /// operators to chart. Counts are kept always; times only with `Options::metrics` (on by
+  /// default; see docs/performance.md for what each costs).
   struct Stats {
     std::size_t tasks = 0;       // live spawned tasks and fibres (running or suspended)
     std::size_t timers = 0;      // armed timers
@@ -123,6 +137,20 @@ class Loop {
     std::size_t ready = 0;       // coroutines queued to resume
     std::uint64_t iterations = 0;
     std::uint64_t io_waits = 0;  // times the loop asked the backend for I/O (blocking or not)
+    std::uint64_t steps = 0;     // task and fibre runs, timer and posted callbacks
+    std::uint64_t tasks_spawned = 0, tasks_finished = 0, tasks_cancelled = 0;
+    std::uint64_t fibres_spawned = 0, fibres_finished = 0, fibres_cancelled = 0;
+    std::uint64_t timers_armed = 0;
+    std::uint64_t posts_received = 0;  // callbacks posted from other threads (and Loop::post)
+    /// Time inside run(), run_once(), run_until_complete() not spent blocked for I/O or
+    /// timers, and time spent blocked (libuv's idle time). busy / (busy + idle) is the load.
+    std::chrono::nanoseconds busy{};
+    std::chrono::nanoseconds idle{};
+    std::array<IoKindStats, 13> io{};
+    /// Step durations, one step in 64 timed: `step_log2_ns[b]` counts timed steps of
+    /// [2^b, 2^(b+1)) nanoseconds (the last bucket: that long or longer).
+    std::array<std::uint64_t, 48> step_log2_ns{};
+    std::uint64_t steps_timed = 0;
   };
 
   Loop();

@@ -23,11 +23,17 @@ struct StallReport {
   std::string running;
   /// Where that task or fibre was spawned (unknown for callbacks).
   SourceSite spawned_at;
-  /// The loop thread's stack when the stall was seen, innermost first, as Loop::dump names
-  /// code ("function at file:line"). Empty in the last report, and when the loop thread could
-  /// not be asked (a signal handler of the program's own replaced tide's SIGURG handler).
-  std::vector<std::string> stack;
+  /// The loop thread's stack when the stall was seen: return addresses, innermost first.
+  /// Empty in the last report, and when the loop thread could not be asked in time (a
+  /// handler of the program's own replaced tide's SIGURG handler; under TSan, a thread in a
+  /// call TSan does not treat as blocking).
+  std::vector<const void*> stack;
 
+  /// `stack` in words, as Loop::dump names code ("function at file:line"), innermost first.
+  /// The first call in a process reads the binary's symbols and line tables, which takes a
+  /// while (tens to hundreds of milliseconds): the report itself is made without it, so it
+  /// comes while the loop is still stuck.
+  [[nodiscard]] std::vector<std::string> stack_lines() const;
   /// The default report's lines (what goes to stderr without an `on_stall`).
   [[nodiscard]] std::string text() const;
 };

@@ -33,6 +33,7 @@ struct IoOp {
     accept_multishot,  // one accepted fd per completion
     recv_multishot,    // one received chunk per completion, in a buffer of `buffer_group`
   };
+  static constexpr std::size_t kind_count = 13;  // keep in step with Kind (Loop::Stats::io)
 
   Kind kind = Kind::read;
   int fd = -1;
@@ -71,6 +72,9 @@ struct IoOp {
   /// True if the op waits for the fd to become readable (else writable).
   [[nodiscard]] bool wants_read() const noexcept;
 };
+
+/// "recv", "accept_multishot", ...: the kind's name in Loop::Stats::io.
+const char* io_kind_name(IoOp::Kind kind) noexcept;
 
 /// What a loop's backend offers beyond one-shot operations (probed from the running kernel).
 struct IoCaps {

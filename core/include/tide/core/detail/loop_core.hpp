@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
@@ -99,7 +101,10 @@ class LoopCore {
   }
   /// A new iteration: the next `now()` reads the clock.
   void advance_time() noexcept { now_stale_ = true; }
-  void add_timer(TimerNode& node) { timers.insert(node); }
+  void add_timer(TimerNode& node) {
+    timers.insert(node);
+    ++metrics.timers_armed;
+  }
   void remove_timer(TimerNode& node) noexcept {
     if (node.armed()) timers.erase(node);
   }
@@ -133,6 +138,8 @@ class LoopCore {
   // ---- jobs ------------------------------------------------------------------------------
   void adopt(Job& job) noexcept;    // a job starts: give it an id, link it in the live list
   void release(Job& job) noexcept;  // a job is finished or destroyed: unlink it
+  /// A job finished (returned or threw; `cancelled`: by letting Cancelled or FiberExit out).
+  void count_finished(const Job& job, bool cancelled) noexcept;
   /// An exception escaped detached work, or was never retrieved from its handle.
   void report_unhandled(std::exception_ptr error, const Job& job) noexcept;
   void report_unhandled(std::exception_ptr error, std::string_view what) noexcept;
@@ -191,7 +198,43 @@ class LoopCore {
   std::atomic<std::uint64_t> progress{0};    // steps begun so far
   std::atomic<std::uint8_t> phase{outside};  // running steps, waiting for I/O, or not in run
   const char* step_kind = nullptr;           // what runs when no job does ("a timer callback")
-  std::unique_ptr<StallWatchdog> watchdog;   // null: the detector is off
+  /// With a watchdog: the job whose step runs (null: a callback, named by `watched_kind`),
+  /// published for the watchdog thread, which reads that job's name while `inspecting`.
+  std::atomic<const Job*> watched_job{nullptr};
+  std::atomic<const char*> watched_kind{nullptr};
+  std::atomic<bool> inspecting{false};
+  /// A step of `job` (null: of a callback of `kind`) begins; only with a watchdog.
+  void watch_step(const Job* job, const char* kind) noexcept {
+    watched_kind.store(kind, std::memory_order_relaxed);
+    watched_job.store(job, std::memory_order_release);
+  }
+  std::unique_ptr<StallWatchdog> watchdog;  // null: the detector is off
+
+  // ---- metrics (Loop::stats): counters always; times only with Options::metrics ---------
+  struct Metrics {
+    std::uint64_t tasks_spawned = 0, tasks_finished = 0, tasks_cancelled = 0;
+    std::uint64_t fibres_spawned = 0, fibres_finished = 0, fibres_cancelled = 0;
+    std::uint64_t timers_armed = 0;
+    std::uint64_t posts = 0;
+    std::array<std::uint64_t, IoOp::kind_count> io_submitted{};
+    std::array<std::uint64_t, IoOp::kind_count> io_at_once{};
+    Clock::duration idle{};     // blocked in the backend (waits that could sleep)
+    Clock::duration running{};  // inside run(), run_once(), run_until_complete() (finished calls)
+    Clock::time_point run_started{};               // the call running now began (epoch: none runs)
+    std::array<std::uint64_t, 48> step_log2_ns{};  // timed steps by log2 of their nanoseconds
+    std::uint64_t steps_timed = 0;
+  } metrics;
+  bool timing = true;  // Options::metrics
+  /// One step in this many is timed for the histogram (a clock read costs half a small step).
+  static constexpr unsigned step_sample_interval = 64;
+  unsigned steps_to_sample = step_sample_interval;
+  /// Records a timed step's duration (the sampled ones; see step_sample_interval).
+  void record_step(Clock::duration d) noexcept {
+    const auto ns = static_cast<std::uint64_t>(std::max<Clock::rep>(d.count(), 1));
+    const auto bucket = static_cast<std::size_t>(63 - __builtin_clzll(ns));
+    ++metrics.step_log2_ns[std::min<std::size_t>(bucket, metrics.step_log2_ns.size() - 1)];
+    ++metrics.steps_timed;
+  }
   std::unique_ptr<ThreadPool> pool;
   std::size_t pool_size = 0;
   std::function<void(std::exception_ptr, std::string_view)> on_unhandled;
