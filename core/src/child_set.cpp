@@ -26,13 +26,14 @@ ChildSet::~ChildSet() {
   }
 }
 
-void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where) {
+void ChildSet::spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where,
+                     std::string name) {
   auto frame = task.release("tide: spawning a child task");
   auto child = std::make_unique<Child>();
   child->on_finished = &child_finished;
   child->set = this;
   child->index = index;
-  child->job = new TaskJob(loop, frame, frame.promise(), {});
+  child->job = new TaskJob(loop, frame, frame.promise(), std::move(name));
   child->job->where = where;
   child->job->watch(*child);
   child->slot = children_.size();

@@ -84,7 +84,8 @@ void on_capture_signal(int signal, siginfo_t* info, void* context) {
     return;
   }
   capture->progress = capture->core->progress.load(std::memory_order_relaxed);
-  capture->depth = capture_stack(capture->pcs, 64, 1);  // without this handler's frame
+  // Without this handler's frame and the kernel's signal trampoline (__restore_rt) below it.
+  capture->depth = capture_stack(capture->pcs, 64, 2);
   capture->state.store(StallCapture::done, std::memory_order_release);
   errno = saved_errno;
 }

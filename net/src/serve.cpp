@@ -21,7 +21,8 @@ Connections::Connections(ServeOptions options, ServeStats* stats)
 
 void Connections::start(Task<void> task) {
   auto& loop = tide::detail::current_core("tide::net::serve");
-  children_.spawn(loop, std::move(task), static_cast<std::size_t>(stats_->accepted));
+  children_.spawn(loop, std::move(task), static_cast<std::size_t>(stats_->accepted), {},
+                  "connection " + std::to_string(stats_->accepted + 1));
   ++stats_->accepted;
   stats_->peak = std::max(stats_->peak, ++stats_->active);
 }
@@ -94,9 +95,9 @@ Task<void> cancel_when_set(Event& stop, JoinHandle<void>& accepting) {
 
 Task<void> serve_until(Task<void> accepting, Connections& connections, Event* stop,
                        std::function<void()> close_listener) {
-  JoinHandle<void> acceptor = tide::spawn(std::move(accepting));
+  JoinHandle<void> acceptor = tide::spawn(std::move(accepting), "serve: accepting");
   JoinHandle<void> stopper;
-  if (stop) stopper = tide::spawn(cancel_when_set(*stop, acceptor));
+  if (stop) stopper = tide::spawn(cancel_when_set(*stop, acceptor), "serve: watching stop");
 
   std::exception_ptr outcome;  // why accepting ended
   bool graceful = true;

@@ -33,7 +33,8 @@ class ChildSet {
 
   /// Spawns `task` on `loop` as child number `index`. If the set already failed (or has a
   /// winner), the child starts cancelled.
-  void spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where = {});
+  void spawn(LoopCore& loop, Task<void> task, std::size_t index, SourceSite where = {},
+             std::string name = {});
   /// Requests cancellation of every running child.
   void cancel_all() noexcept;
 
