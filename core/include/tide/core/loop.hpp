@@ -293,7 +293,7 @@ class Loop {
   /// 'writer'", "Queue 0x... get (0 items)", "join of fibre #9", "to_thread call running for
   /// 2.00s", "child process 1234 (pidfd 9)"), a task's await chain (the coroutines awaiting
   /// each other, root first) and a suspended fibre's stack, named from the binary's symbols
-  /// (function, file and line with debug information; see docs/guide/08-seeing-inside.md).
+  /// (function, file and line with debug information; see docs/guide/07-seeing-inside.md).
   /// Then one line per wait-for cycle: "deadlock: task #4 'writer' -> Mutex 0x... held by
   /// task #7 'reader' -> Mutex 0x... held by task #4 'writer'".
   /// Loop thread only (from a task, a fibre, a callback, or between runs).
