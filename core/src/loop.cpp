@@ -382,8 +382,6 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
       c.report_unhandled(std::current_exception(), what);
   };
   c.step_kind = "a timer callback";
-  if (c.watchdog) [[unlikely]]
-    c.watch_step(nullptr, c.step_kind);
   while (detail::TimerNode* top = c.timers.top()) {
     if (top->deadline > c.now()) break;
     c.timers.erase(*top);
@@ -398,8 +396,6 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   c.inbox->take(batch);
   c.metrics.posts += batch.size();
   c.step_kind = "a posted callback";
-  if (c.watchdog) [[unlikely]]
-    c.watch_step(nullptr, c.step_kind);
   for (auto& fn : batch) {
     c.step_started();
     try {
@@ -418,8 +414,6 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   for (std::size_t n = c.ready.size(); n > 0; --n) {
     const detail::ReadyEntry entry = c.ready.pop();
     c.current = entry.job;  // a hand-off through `next` stays within the job
-    if (c.watchdog) [[unlikely]]
-      c.watch_step(entry.job, c.step_kind);
     c.step_started();
     if (--c.steps_to_sample != 0 || !c.timing) [[likely]] {
       run_step(entry.handle);
@@ -432,8 +426,6 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
   }
   c.current = nullptr;
   c.step_kind = nullptr;
-  if (c.watchdog) [[unlikely]]
-    c.watch_step(nullptr, nullptr);
 
   if (failure) std::rethrow_exception(failure);
   return !c.ready.empty() || alive();  // the common case without a call

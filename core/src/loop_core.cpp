@@ -72,13 +72,6 @@ void LoopCore::count_finished(const Job& job, bool cancelled) noexcept {
 }
 
 void LoopCore::release(Job& job) noexcept {
-  if (watchdog && watched_job.load(std::memory_order_relaxed) == &job) [[unlikely]] {
-    // The job goes (it may be freed next): the watchdog must not be reading its name. Each
-    // side stores, then loads the other's flag: one of them sees the other (Dekker).
-    watched_job.store(nullptr, std::memory_order_seq_cst);
-    while (inspecting.load(std::memory_order_seq_cst))
-      cpu_relax();
-  }
   if (!IntrusiveList<Job, &Job::live_hook>::linked(job)) return;
   live.remove(job);
   --live_jobs;

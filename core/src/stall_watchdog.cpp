@@ -83,7 +83,35 @@ void on_capture_signal(int signal, siginfo_t* info, void* context) {
     errno = saved_errno;
     return;
   }
-  capture->progress = capture->core->progress.load(std::memory_order_relaxed);
+  LoopCore& core = *capture->core;
+  capture->progress = core.progress.load(std::memory_order_relaxed);
+  // What runs, named like Job::describe ("task #12 'name'") without building a std::string.
+  std::size_t at = 0;
+  auto append = [&](const char* text, std::size_t n) {
+    n = std::min(n, sizeof capture->running - 1 - at);
+    std::memcpy(capture->running + at, text, n);
+    at += n;
+  };
+  if (const Job* job = core.current) {
+    char digits[24];  // the id in decimal, written backwards (no snprintf in a handler)
+    std::size_t n = 0;
+    for (std::uint64_t id = job->id; n == 0 || id != 0; id /= 10)
+      digits[sizeof digits - ++n] = static_cast<char>('0' + id % 10);
+    append(job->kind, std::strlen(job->kind));
+    append(" #", 2);
+    append(digits + sizeof digits - n, n);
+    if (!job->name.empty()) {
+      append(" '", 2);
+      append(job->name.data(), job->name.size());
+      append("'", 1);
+    }
+    capture->where = job->where;
+  } else {
+    const char* kind = core.step_kind != nullptr ? core.step_kind : "the loop itself";
+    append(kind, std::strlen(kind));
+    capture->where = {};
+  }
+  capture->running[at] = '\0';
   // Without this handler's frame and the kernel's signal trampoline (__restore_rt) below it.
   capture->depth = capture_stack(capture->pcs, 64, 2);
   capture->state.store(StallCapture::done, std::memory_order_release);
@@ -191,18 +219,7 @@ void StallWatchdog::run() {
 
 StallReport StallWatchdog::inspect(std::uint64_t progress, std::chrono::nanoseconds patience) {
   StallReport report;
-  report.running = "the loop itself";
-  core_.inspecting.store(true, std::memory_order_seq_cst);
-  if (const Job* job = core_.watched_job.load(std::memory_order_seq_cst)) {
-    // Safe to read: a job leaving the loop waits while `inspecting` (LoopCore::release).
-    if (core_.progress.load(std::memory_order_acquire) == progress) {
-      report.running = job->describe();
-      report.spawned_at = job->where;
-    }
-  } else if (const char* kind = core_.watched_kind.load(std::memory_order_acquire)) {
-    report.running = kind;
-  }
-  core_.inspecting.store(false, std::memory_order_seq_cst);
+  report.running = "(not known: the loop thread did not answer in time)";
   ask_for_stack(progress, patience, report);
   return report;
 }
@@ -228,9 +245,12 @@ void StallWatchdog::ask_for_stack(std::uint64_t progress, std::chrono::nanosecon
     return;  // no answer: a handler that runs later finds nothing requested
   while (capture_.state.load(std::memory_order_acquire) != StallCapture::done)
     std::this_thread::sleep_for(std::chrono::microseconds(100));  // it is writing: nearly done
-  // If the loop moved on first, the stack is another step's: not this one's.
-  if (capture_.progress == progress)
+  // If the loop moved on first, the answer is about another step: not this one's.
+  if (capture_.progress == progress) {
+    report.running = capture_.running;
+    report.spawned_at = capture_.where;
     report.stack.assign(capture_.pcs, capture_.pcs + capture_.depth);
+  }
   capture_.state.store(StallCapture::idle, std::memory_order_release);
 }
 

@@ -27,6 +27,8 @@ struct StallCapture {
   std::atomic<int> state{idle};
   LoopCore* core = nullptr;
   std::uint64_t progress = 0;  // the loop's step count when the handler ran
+  char running[160] = {};      // "task #12 'name'", or what runs when no job does
+  SourceSite where;            // the job's spawn site
   void* pcs[64] = {};
   std::size_t depth = 0;
 };
@@ -49,8 +51,8 @@ class StallWatchdog {
 
  private:
   void run();
-  /// What runs in the step numbered `progress` (from the loop's published job), and the
-  /// loop thread's stack (through a signal, answered within `patience` or not at all).
+  /// What runs in the step numbered `progress`, and the loop thread's stack: asked of the
+  /// loop thread through a signal, answered within `patience` or not at all.
   StallReport inspect(std::uint64_t progress, std::chrono::nanoseconds patience);
   void ask_for_stack(std::uint64_t progress, std::chrono::nanoseconds patience,
                      StallReport& report);

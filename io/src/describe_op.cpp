@@ -57,14 +57,21 @@ std::string address_text(const sockaddr_storage& a, socklen_t length) {
   if (a.ss_family == AF_INET6) {
     const auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
     ::inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6.sin6_port));
+    // Appended, not prepended: g++ 12 -O3 warns (-Wrestrict, wrongly) on "[" + std::string.
+    std::string text = "[";
+    text.append(host).append("]:").append(std::to_string(ntohs(in6.sin6_port)));
+    return text;
   }
   if (a.ss_family == AF_UNIX) {
     const auto& un = reinterpret_cast<const sockaddr_un&>(a);
     const auto path_length =
         length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
     if (path_length == 0) return "unnamed";
-    if (un.sun_path[0] == '\0') return "@" + std::string(un.sun_path + 1, path_length - 1);
+    if (un.sun_path[0] == '\0') {  // abstract: shown as "@name"
+      std::string text = "@";
+      text.append(un.sun_path + 1, path_length - 1);
+      return text;
+    }
     return std::string(un.sun_path, ::strnlen(un.sun_path, path_length));
   }
   return "?";

@@ -198,17 +198,7 @@ class LoopCore {
   std::atomic<std::uint64_t> progress{0};    // steps begun so far
   std::atomic<std::uint8_t> phase{outside};  // running steps, waiting for I/O, or not in run
   const char* step_kind = nullptr;           // what runs when no job does ("a timer callback")
-  /// With a watchdog: the job whose step runs (null: a callback, named by `watched_kind`),
-  /// published for the watchdog thread, which reads that job's name while `inspecting`.
-  std::atomic<const Job*> watched_job{nullptr};
-  std::atomic<const char*> watched_kind{nullptr};
-  std::atomic<bool> inspecting{false};
-  /// A step of `job` (null: of a callback of `kind`) begins; only with a watchdog.
-  void watch_step(const Job* job, const char* kind) noexcept {
-    watched_kind.store(kind, std::memory_order_relaxed);
-    watched_job.store(job, std::memory_order_release);
-  }
-  std::unique_ptr<StallWatchdog> watchdog;  // null: the detector is off
+  std::unique_ptr<StallWatchdog> watchdog;   // null: the detector is off
 
   // ---- metrics (Loop::stats): counters always; times only with Options::metrics ---------
   struct Metrics {
