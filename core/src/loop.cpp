@@ -240,8 +240,8 @@ Loop::Stats Loop::stats() const noexcept {
   s.posts_received = m.posts;
   auto running = m.running;
   if (m.run_started != Clock::time_point{}) running += Clock::now() - m.run_started;
-  s.idle = m.idle;
-  s.busy = std::max(running - m.idle, Clock::duration::zero());
+  s.idle = m.tick_clock.to_time(m.idle_ticks);
+  s.busy = std::max<std::chrono::nanoseconds>(running - s.idle, std::chrono::nanoseconds::zero());
   for (std::size_t k = 0; k < s.io.size(); ++k) {
     s.io[k].kind = detail::io_kind_name(static_cast<detail::IoOp::Kind>(k));
     s.io[k].submitted = m.io_submitted[k];
@@ -348,23 +348,16 @@ bool Loop::iterate(std::chrono::nanoseconds max_wait) {
     if (may_sleep && !c.inbox->prepare_to_sleep()) timeout = std::chrono::nanoseconds::zero();
     ++c.io_waits;
     c.phase.store(detail::LoopCore::in_wait, std::memory_order_relaxed);
-    if (may_sleep && c.timing) {
-      // Idle time (Stats::idle): only waits that may sleep are timed, and the second clock
-      // read becomes this iteration's `now()`.
-      const auto before = Clock::now();
+    if (may_sleep && c.timing) {  // idle time (Stats::idle): only waits that may sleep
+      const std::uint64_t before = detail::ticks();
       c.driver->wait(timeout);
-      const auto after = Clock::now();
-      c.metrics.idle += after - before;
-      c.now_ = after;
-      c.now_stale_ = false;
+      c.metrics.idle_ticks += detail::ticks() - before;
     } else {
       c.driver->wait(timeout);
-      c.advance_time();
     }
     if (may_sleep) c.inbox->awake();
-  } else {
-    c.advance_time();
   }
+  c.advance_time();
   c.phase.store(detail::LoopCore::in_steps, std::memory_order_relaxed);
   if (c.dump_signal && c.dump_signal->requested()) [[unlikely]] {
     const std::string text = dump();

@@ -13,15 +13,10 @@
 namespace {
 
 using tide::Task;
+using tide::testing::address;
 using tide::testing::turn_until;
 
 constexpr auto npos = std::string::npos;
-
-std::string address(const void* p) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%p", p);
-  return text;
-}
 
 // Takes `first`, waits until the other side holds its first mutex too, then takes `second`.
 Task<void> lock_both(tide::Mutex& first, tide::Mutex& second, int& holding, tide::Event& both) {

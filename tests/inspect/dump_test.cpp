@@ -16,17 +16,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using tide::Task;
+using tide::testing::address;
 using tide::testing::entry_of;
 using tide::testing::in_order;
 using tide::testing::turn_until;
 
 constexpr auto npos = std::string::npos;
-
-std::string address(const void* p) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%p", p);
-  return text;
-}
 
 // Whether the dump's entry for `who` says it waits on something containing `what`.
 bool waits_on(tide::Loop& loop, const std::string& who, const std::string& what) {

@@ -3,12 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
 #include <tide/core/loop.hpp>
 
 namespace tide::testing {
+
+/// An address as the dump prints it ("0x55d1c2a4b2c0").
+inline std::string address(const void* p) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%p", p);
+  return text;
+}
 
 /// Turns `loop` without blocking until `done()` holds (at most `turns` times); whether it did.
 /// For a test that parks tasks and then looks at them from outside the loop.

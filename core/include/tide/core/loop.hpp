@@ -80,7 +80,7 @@ class Loop {
     /// used (SIGKILL, SIGSTOP, SIGPIPE, SIGURG, not a signal).
     int dump_on_signal = 0;
     /// Stats' times (busy, idle, the step histogram): a few clock reads per blocking wait and
-    /// per 64 steps. Off: those stay zero; the counts are kept either way.
+    /// per 128 steps. Off: those stay zero; the counts are kept either way.
     bool metrics = true;
     /// The stall detector: when one step (a task's or fibre's run between two waits, or one
     /// callback) holds the loop longer than this, a watchdog thread reports it while it is
@@ -147,7 +147,7 @@ class Loop {
     std::chrono::nanoseconds busy{};
     std::chrono::nanoseconds idle{};
     std::array<IoKindStats, 13> io{};
-    /// Step durations, one step in 64 timed: `step_log2_ns[b]` counts timed steps of
+    /// Step durations, one step in 128 timed: `step_log2_ns[b]` counts timed steps of
     /// [2^b, 2^(b+1)) nanoseconds (the last bucket: that long or longer).
     std::array<std::uint64_t, 48> step_log2_ns{};
     std::uint64_t steps_timed = 0;

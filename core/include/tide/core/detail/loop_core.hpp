@@ -19,6 +19,7 @@
 #include <tide/core/detail/io_op.hpp>
 #include <tide/core/detail/job.hpp>
 #include <tide/core/detail/ready_queue.hpp>
+#include <tide/core/detail/ticks.hpp>
 #include <tide/core/detail/timer_heap.hpp>
 
 namespace tide {
@@ -208,7 +209,8 @@ class LoopCore {
     std::uint64_t posts = 0;
     std::array<std::uint64_t, IoOp::kind_count> io_submitted{};
     std::array<std::uint64_t, IoOp::kind_count> io_at_once{};
-    Clock::duration idle{};     // blocked in the backend (waits that could sleep)
+    std::uint64_t idle_ticks = 0;  // blocked in the backend (waits that could sleep), in ticks
+    TickClock tick_clock;          // turns ticks into time
     Clock::duration running{};  // inside run(), run_once(), run_until_complete() (finished calls)
     Clock::time_point run_started{};               // the call running now began (epoch: none runs)
     std::array<std::uint64_t, 48> step_log2_ns{};  // timed steps by log2 of their nanoseconds
@@ -216,7 +218,7 @@ class LoopCore {
   } metrics;
   bool timing = true;  // Options::metrics
   /// One step in this many is timed for the histogram (a clock read costs half a small step).
-  static constexpr unsigned step_sample_interval = 64;
+  static constexpr unsigned step_sample_interval = 128;
   unsigned steps_to_sample = step_sample_interval;
   /// Records a timed step's duration (the sampled ones; see step_sample_interval).
   void record_step(Clock::duration d) noexcept {
