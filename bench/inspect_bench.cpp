@@ -5,6 +5,7 @@
 //   SpawnComplete: one item = a trivial task spawned and run to its end (batches of 10,000).
 //   FiberYield100: one item = one of 100 fibres yielding to the loop and being switched back.
 //   EchoRoundTrip: one item = 64 bytes sent over a socketpair, echoed by a task, read back.
+//   Dump1000Tasks (alone, no anchor): one Loop::dump of 1,000 parked tasks.
 // What both sides pay (the counters, the step counter, the running job's name) is measured
 // against the build before issue 18 with callgrind (docs/performance.md).
 #include <benchmark/benchmark.h>
@@ -105,8 +106,29 @@ void echo_round_trip(benchmark::State& state, bool on) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// What a dump costs (no anchor: run it alone): 1,000 tasks parked in sleeps, each with a
+// two-deep await chain to name. The first dump of the process also reads the binary's symbols.
+tide::Task<void> parked() {
+  co_await tide::sleep_for(1h);
+}
+tide::Task<void> parked_above() {
+  co_await parked();
+}
+
+void dump_1000(benchmark::State& state) {
+  tide::Loop loop;
+  std::vector<tide::JoinHandle<void>> tasks;
+  for (int i = 0; i < 1000; ++i)
+    tasks.push_back(loop.spawn(parked_above(), "parked"));
+  loop.run_once(0ms);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(loop.dump());
+  state.SetItemsProcessed(state.iterations() * 1000);
+}
+
 }  // namespace
 
+BENCHMARK(dump_1000)->Name("BM_Dump1000Tasks")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(spawn_complete, on, true)->Name("BM_SpawnComplete_tide");
 BENCHMARK_CAPTURE(spawn_complete, off, false)->Name("BM_SpawnComplete_off");
 BENCHMARK_CAPTURE(fiber_yield_100, on, true)->Name("BM_FiberYield100_tide");
