@@ -108,7 +108,8 @@ bool stuck_handler_demo() {
 
   bool ok = says(dump, "task #2 'reloader': waits") && says(dump, "to_thread call running for") &&
             says(dump, "held by task #2 'reloader'") && says(dump, "task #3 'client': waits") &&
-            says(dump, "recv from fd") && says(dump, "read_config(") && says(dump, "accept on fd");
+            says(dump, "recv from fd") && says(dump, "-> (anonymous namespace)::read_config") &&
+            says(dump, "accept on fd");
   server.disk.recover();  // the disk answers: everything finishes
   loop.run_until_complete([](tide::JoinHandle<std::string>& c, tide::Event& s) -> tide::Task<void> {
     const std::string reply = co_await c;
