@@ -24,9 +24,11 @@ RecursiveMutex::LockForAwaiter RecursiveMutex::lock_for_ns(std::chrono::nanoseco
 void RecursiveMutex::unlock() {
   thread_.check("tide::RecursiveMutex", this);
   if (owner_ == nullptr) throw UsageError("tide::RecursiveMutex::unlock(): it is not locked");
-  if (detail::FiberJob* fibre = detail::FiberJob::running(); fibre != nullptr && fibre != owner_)
-    throw UsageError("tide::RecursiveMutex::unlock(): called from " + fibre->describe() + ", but " +
-                     owner_->describe() + " holds it");
+  // The caller is the job whose step the loop runs (a task awaited by a fibre runs for that
+  // fibre); from a callback, or outside the loop, nobody is known and nothing is checked.
+  if (const detail::Job* caller = detail::current_job(); caller != nullptr && caller != owner_)
+    throw UsageError("tide::RecursiveMutex::unlock(): called from " + caller->describe() +
+                     ", but " + owner_->describe() + " holds it");
   if (--depth_ == 0) release();
 }
 

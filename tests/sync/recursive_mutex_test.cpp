@@ -231,6 +231,32 @@ TIDE_TEST_BOTH_STYLES(RecursiveMutex, CancelledAndTimedOutWaitersLeaveItToTheNex
 
 // ---- misuse -----------------------------------------------------------------------------
 
+TEST(RecursiveMutex, UnlockingItFromATaskThatDoesNotHoldItIsAUsageError) {
+  tide::testing::run_clean([]() -> Task<void> {
+    RecursiveMutex lock;
+    co_await lock.lock();  // held by this task
+    auto intruder = tide::spawn([](RecursiveMutex& l) -> Task<void> {
+      try {
+        l.unlock();
+        ADD_FAILURE() << "no UsageError";
+      } catch (const tide::UsageError& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("called from task #2"), std::string::npos) << what;
+        EXPECT_NE(what.find("task #1 'main' holds it"), std::string::npos) << what;
+      }
+      co_return;
+    }(lock));
+    co_await intruder;
+    EXPECT_EQ(lock.depth(), 1u);
+    // A task awaited by the holder runs for it: its unlock is the holder's own.
+    co_await [](RecursiveMutex& l) -> Task<void> {
+      l.unlock();
+      co_return;
+    }(lock);
+    EXPECT_FALSE(lock.locked());
+  });
+}
+
 TEST(RecursiveMutex, UnlockingItFreeOrFromAFibreThatDoesNotHoldItIsAUsageError) {
   tide::testing::run_clean([]() -> Task<void> {
     RecursiveMutex lock;

@@ -43,9 +43,9 @@ class RecursiveMutex {
   [[nodiscard]] std::size_t depth() const noexcept { return depth_; }
 
   /// Undoes one `lock()`; the last one hands the mutex to the first waiter. UsageError if it
-  /// is not locked. Ownership is checked where the caller is known: from a fibre, that fibre
-  /// must hold it (UsageError otherwise). Outside an awaiter a task cannot be identified (and
-  /// a task that a fibre awaits runs for that fibre), so calls from tasks are not checked.
+  /// is not locked, or if the task or fibre calling it does not hold it (as Python's
+  /// `RLock.release` raises RuntimeError); a task that a fibre awaits runs for that fibre.
+  /// From a callback, or from outside the loop, the caller is not known and not checked.
   void unlock();
 
   /// Awaitable: takes the mutex (once more, if this task or fibre already holds it), waiting
