@@ -219,6 +219,9 @@ ThreadPool& Loop::thread_pool() {
   return core_->thread_pool();
 }
 
+static_assert(std::tuple_size_v<decltype(Loop::Stats::io)> == detail::IoOp::kind_count,
+              "Loop::Stats::io has one entry per IoOp::Kind");
+
 Loop::Stats Loop::stats() const noexcept {
   auto& c = *core_;
   const auto& m = c.metrics;

@@ -199,7 +199,7 @@ void StallWatchdog::run() {
     }
     if (!reported && now - first_seen >= threshold_) {
       lock.unlock();
-      StallReport report = inspect(progress, threshold_ / 2);
+      StallReport report = ask_loop_thread(progress, threshold_ / 2);
       report.held_for = Clock::now() - first_seen;
       running = report.running;
       on_stall_(report);
@@ -217,15 +217,10 @@ void StallWatchdog::run() {
   }
 }
 
-StallReport StallWatchdog::inspect(std::uint64_t progress, std::chrono::nanoseconds patience) {
+StallReport StallWatchdog::ask_loop_thread(std::uint64_t progress,
+                                           std::chrono::nanoseconds patience) {
   StallReport report;
   report.running = "(not known: the loop thread did not answer in time)";
-  ask_for_stack(progress, patience, report);
-  return report;
-}
-
-void StallWatchdog::ask_for_stack(std::uint64_t progress, std::chrono::nanoseconds patience,
-                                  StallReport& report) {
   capture_.state.store(StallCapture::requested, std::memory_order_release);
   sigval value{};
   value.sival_ptr = &capture_;
@@ -242,7 +237,7 @@ void StallWatchdog::ask_for_stack(std::uint64_t progress, std::chrono::nanosecon
   int expected = StallCapture::requested;
   if (capture_.state.compare_exchange_strong(expected, StallCapture::idle,
                                              std::memory_order_acq_rel))
-    return;  // no answer: a handler that runs later finds nothing requested
+    return report;  // no answer: a handler that runs later finds nothing requested
   while (capture_.state.load(std::memory_order_acquire) != StallCapture::done)
     std::this_thread::sleep_for(std::chrono::microseconds(100));  // it is writing: nearly done
   // If the loop moved on first, the answer is about another step: not this one's.
@@ -252,6 +247,7 @@ void StallWatchdog::ask_for_stack(std::uint64_t progress, std::chrono::nanosecon
     report.stack.assign(capture_.pcs, capture_.pcs + capture_.depth);
   }
   capture_.state.store(StallCapture::idle, std::memory_order_release);
+  return report;
 }
 
 }  // namespace detail

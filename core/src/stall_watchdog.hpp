@@ -53,9 +53,7 @@ class StallWatchdog {
   void run();
   /// What runs in the step numbered `progress`, and the loop thread's stack: asked of the
   /// loop thread through a signal, answered within `patience` or not at all.
-  StallReport inspect(std::uint64_t progress, std::chrono::nanoseconds patience);
-  void ask_for_stack(std::uint64_t progress, std::chrono::nanoseconds patience,
-                     StallReport& report);
+  StallReport ask_loop_thread(std::uint64_t progress, std::chrono::nanoseconds patience);
 
   LoopCore& core_;
   const std::chrono::nanoseconds threshold_;
