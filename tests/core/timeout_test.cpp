@@ -58,12 +58,12 @@ TEST(Timeout, FailureOfTheOperationPassesThrough) {
 // fires when it is not after the loop's `now()`), must time out, and does not count.
 TEST(Timeout, TimeoutAndCompletionInTheSameTickReturnTheValue) {
   tide::testing::run_clean([]() -> Task<void> {
-    using Clock = tide::Loop::Clock;
+    using LoopClock = tide::Loop::Clock;
     auto& loop = tide::Loop::current();
-    auto operation = [](Clock::time_point at, Clock::time_point limit, bool& in_time,
+    auto operation = [](LoopClock::time_point at, LoopClock::time_point limit, bool& in_time,
                         int value) -> Task<int> {
       in_time = tide::Loop::current().now() < limit;  // the deadline has not fired yet
-      while (Clock::now() <= limit) {
+      while (LoopClock::now() <= limit) {
         // busy: no timer can fire before both instants have passed
       }
       co_await tide::sleep_until(at);

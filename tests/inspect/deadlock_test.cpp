@@ -16,7 +16,7 @@ using tide::Task;
 using tide::testing::address;
 using tide::testing::turn_until;
 
-constexpr auto npos = std::string::npos;
+using tide::testing::npos;
 
 // Takes `first`, waits until the other side holds its first mutex too, then takes `second`.
 Task<void> lock_both(tide::Mutex& first, tide::Mutex& second, int& holding, tide::Event& both) {

@@ -19,9 +19,7 @@ using namespace std::chrono_literals;
 using tide::testing::CapturedStderr;
 using tide::testing::count_of;
 
-tide::Task<void> sleep_an_hour() {
-  co_await tide::sleep_for(1h);
-}
+using tide::testing::sleep_an_hour;
 
 TEST(DumpOnSignal, OneDumpPerSignalAtTheNextTurn) {
   tide::Loop loop({.dump_on_signal = SIGUSR1});

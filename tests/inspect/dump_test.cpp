@@ -21,7 +21,7 @@ using tide::testing::entry_of;
 using tide::testing::in_order;
 using tide::testing::turn_until;
 
-constexpr auto npos = std::string::npos;
+using tide::testing::npos;
 
 // Whether the dump's entry for `who` says it waits on something containing `what`.
 bool waits_on(tide::Loop& loop, const std::string& who, const std::string& what) {
@@ -29,9 +29,7 @@ bool waits_on(tide::Loop& loop, const std::string& who, const std::string& what)
   return entry.find(": waits ") != npos && entry.find(what) != npos;
 }
 
-Task<void> sleep_an_hour() {
-  co_await tide::sleep_for(1h);
-}
+using tide::testing::sleep_an_hour;
 
 TEST(Dump, ASleepSaysUntilWhen) {
   tide::Loop loop;

@@ -8,8 +8,17 @@
 #include <string>
 
 #include <tide/core/loop.hpp>
+#include <tide/core/sleep.hpp>
+#include <tide/core/task.hpp>
 
 namespace tide::testing {
+
+inline constexpr auto npos = std::string::npos;
+
+/// A task with nothing to do for an hour: something to see in a dump.
+inline Task<void> sleep_an_hour() {
+  co_await tide::sleep_for(std::chrono::hours(1));
+}
 
 /// An address as the dump prints it ("0x55d1c2a4b2c0").
 inline std::string address(const void* p) {

@@ -14,6 +14,8 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 
+#include "settle.hpp"
+
 namespace tide::testing {
 
 struct Tasks {
@@ -46,11 +48,5 @@ struct StyleNames {
     return std::is_same_v<Style, Tasks> ? "Task" : "Fibre";
   }
 };
-
-/// Lets every party started so far run until it waits.
-inline Task<void> settle() {
-  for (int turn = 0; turn < 3; ++turn)
-    co_await tide::yield_now();
-}
 
 }  // namespace tide::testing

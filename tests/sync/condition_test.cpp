@@ -114,7 +114,7 @@ TIDE_TEST_BOTH_STYLES(Condition, ConsumersWaitForAPredicateAndTakeEveryItemOnce,
 
 // The timed wait's limit: long enough that the waiter cannot time out before this test's task
 // holds the mutex, even when turns are slow (sanitizers, a loaded machine).
-constexpr auto kLimit = 50ms;
+constexpr auto kWaitLimit = 50ms;
 
 struct Interrupted {
   Condition ready;
@@ -136,7 +136,7 @@ Task<void> interrupted_task(Interrupted& w) {
   w.arrived = true;
   try {
     if (w.timed)
-      co_await tide::timeout(kLimit, w.ready.wait());
+      co_await tide::timeout(kWaitLimit, w.ready.wait());
     else
       co_await w.ready.wait();
   } catch (const tide::Cancelled&) {
@@ -153,7 +153,7 @@ void interrupted_fibre(Interrupted& w) {
   w.arrived = true;
   try {
     if (w.timed)
-      tide::await(tide::timeout(kLimit, w.ready.wait()));
+      tide::await(tide::timeout(kWaitLimit, w.ready.wait()));
     else
       tide::await(w.ready.wait());
   } catch (const tide::Cancelled&) {  // FiberExit, for a kill
@@ -177,7 +177,7 @@ Task<void> interrupted_wait(Style style, bool timed) {
   co_await w.ready.lock();
   const auto locked_at = tide::Loop::Clock::now();
   if (timed) {
-    while (tide::Loop::Clock::now() <= locked_at + kLimit) {
+    while (tide::Loop::Clock::now() <= locked_at + kWaitLimit) {
       // busy: the waiter's deadline (set before we locked) passes while we hold the mutex
     }
   } else {

@@ -68,12 +68,6 @@ auto await_in(Style style, Make make) {
   return LoopParty<R>(tide::spawn_fiber([make]() -> R { return tide::await(make()); }));
 }
 
-/// Lets every party started so far run until it parks (started, then suspended).
-inline Task<void> settle() {
-  for (int i = 0; i < 3; ++i)
-    co_await tide::yield_now();
-}
-
 /// Returns once thread `tid` sleeps in the kernel, or fails the test after `limit` (a thread
 /// that never sleeps spins).
 inline bool becomes_blocked(pid_t tid, std::chrono::seconds limit = std::chrono::seconds(20)) {

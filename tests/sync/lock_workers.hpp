@@ -29,12 +29,6 @@ inline Worker start(Style style, const std::function<Task<void>()>& as_task,
   return Worker(tide::spawn_fiber(std::move(as_fibre)));
 }
 
-/// Lets every started task and fibre run until it parks (a few turns of the loop).
-inline Task<void> settle() {
-  for (int i = 0; i < 4; ++i)
-    co_await tide::yield_now();
-}
-
 }  // namespace tide::testing
 
 /// Defines `Suite.NameFromTasks` and `Suite.NameFromFibres`: each runs `scenario(style)` (a

@@ -446,7 +446,7 @@ TIDE_TEST_BOTH_STYLES(Mutex, LockForTimingOutLeavesTheLockToTheNextWaiter, lock_
 // ---- tide::timeout: a lock handed over in the deadline's tick is kept ---------------------
 
 // Long enough that a slow turn (sanitizers, a loaded machine) cannot pass it by accident.
-constexpr auto kLimit = 50ms;
+constexpr auto kDeadline = 50ms;
 
 struct Deadline {
   Mutex mutex;
@@ -457,10 +457,10 @@ struct Deadline {
 };
 
 Task<void> lock_within_task(Deadline& d) {
-  d.started = tide::Loop::current().now();  // the deadline is kLimit after this
+  d.started = tide::Loop::current().now();  // the deadline is kDeadline after this
   d.arrived = true;
   try {
-    co_await tide::timeout(kLimit, d.mutex.lock());
+    co_await tide::timeout(kDeadline, d.mutex.lock());
     d.got = true;
   } catch (const tide::TimeoutError&) {
     d.timed_out = true;
@@ -471,7 +471,7 @@ void lock_within_fibre(Deadline& d) {
   d.started = tide::Loop::current().now();
   d.arrived = true;
   try {
-    tide::await(tide::timeout(kLimit, d.mutex.lock()));
+    tide::await(tide::timeout(kDeadline, d.mutex.lock()));
     d.got = true;
   } catch (const tide::TimeoutError&) {
     d.timed_out = true;
@@ -485,9 +485,9 @@ Task<void> handed_in_the_deadline_tick(Style style) {
       style, [&] { return lock_within_task(d); }, [&] { lock_within_fibre(d); });
   co_await turns_until([&] { return d.arrived; });
   co_await tide::testing::settle();  // its timeout's child task is parked in the queue
-  EXPECT_LT(tide::Loop::Clock::now(), d.started + kLimit)
+  EXPECT_LT(tide::Loop::Clock::now(), d.started + kDeadline)
       << "the loop came too late: the deadline passed before the lock could be handed over";
-  while (tide::Loop::Clock::now() <= d.started + kLimit) {
+  while (tide::Loop::Clock::now() <= d.started + kDeadline) {
     // busy: the deadline is due before the loop gets control back
   }
   d.mutex.unlock();  // handed to the child; the deadline fires at the next timer phase

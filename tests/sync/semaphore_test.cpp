@@ -35,15 +35,15 @@ struct Case {
   using Side = SideT;
   using Sem = SemT;
 };
-using Cases = ::testing::Types<Case<tide::testing::Tasks, tide::Semaphore>,
-                               Case<tide::testing::Fibres, tide::Semaphore>,
-                               Case<tide::testing::Tasks, tide::BoundedSemaphore>,
-                               Case<tide::testing::Fibres, tide::BoundedSemaphore>>;
+using Cases = ::testing::Types<Case<tide::testing::TaskSide, tide::Semaphore>,
+                               Case<tide::testing::FibreSide, tide::Semaphore>,
+                               Case<tide::testing::TaskSide, tide::BoundedSemaphore>,
+                               Case<tide::testing::FibreSide, tide::BoundedSemaphore>>;
 struct CaseName {
   template <class C>
   static std::string GetName(int) {
     std::string name = std::is_same_v<typename C::Sem, tide::Semaphore> ? "" : "Bounded";
-    return name + (std::is_same_v<typename C::Side, tide::testing::Tasks> ? "Tasks" : "Fibres");
+    return name + (std::is_same_v<typename C::Side, tide::testing::TaskSide> ? "Tasks" : "Fibres");
   }
 };
 

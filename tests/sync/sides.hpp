@@ -18,6 +18,8 @@
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
 
+#include "settle.hpp"
+
 namespace tide::testing {
 
 /// How a scenario's parties run: as tasks (`co_await`) or as fibres (`tide::await`).
@@ -59,7 +61,7 @@ class Party {
 // takes its result (or nothing, for void). Steps run in order; an exception ends the party.
 
 /// Parties that are tasks: `then(co_await make())`.
-struct Tasks {
+struct TaskSide {
   template <class Make, class Then, class... Rest>
   static Task<void> run(Make make, Then then, Rest... rest) {
     using R = detail::await_result_t<std::invoke_result_t<Make&>>;
@@ -78,7 +80,7 @@ struct Tasks {
 };
 
 /// Parties that are fibres: `then(tide::await(make()))`.
-struct Fibres {
+struct FibreSide {
   template <class Make, class Then, class... Rest>
   static void run(Make& make, Then& then, Rest&... rest) {
     using R = detail::await_result_t<std::invoke_result_t<Make&>>;
@@ -98,10 +100,10 @@ struct Fibres {
 struct SideName {
   template <class Side>
   static std::string GetName(int) {
-    return std::is_same_v<Side, Tasks> ? "Tasks" : "Fibres";
+    return std::is_same_v<Side, TaskSide> ? "Tasks" : "Fibres";
   }
 };
-using BothSides = ::testing::Types<Tasks, Fibres>;
+using BothSides = ::testing::Types<TaskSide, FibreSide>;
 
 /// A `then` that does nothing.
 inline constexpr auto ignore = [](auto&&...) {};

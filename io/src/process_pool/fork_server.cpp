@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,15 +16,12 @@
 #include <cstring>
 #include <vector>
 
+#include "io/src/process/reaper.hpp"
 #include "io/src/process_pool/control.hpp"
 
 namespace tide::io::detail {
 
 namespace {
-
-int open_pidfd(pid_t pid) noexcept {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
 
 void report(int control, ControlReport::Kind kind, std::uint32_t slot, pid_t pid,
             int status) noexcept {
