@@ -1,13 +1,14 @@
 // Seed: 002 (Python-并发编程), "线程对象属性及其方法": a thread and main print os.getpid() and
-// current_thread().name: the same pid, names Thread-1 and MainThread. As a task, "Thread-1"
-// is the name given to spawn (tide has no current-task-name call, so the task is handed its
-// name), and a task shares the loop's thread as well as its process.
+// current_thread().name: the same pid, names Thread-1 and MainThread. A task's name is the one
+// given to spawn, read back with tide::current::name(); a task shares the loop's thread as
+// well as its process.
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
 #include <thread>
 
+#include <tide/core/current.hpp>
 #include <tide/core/run.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
@@ -18,10 +19,10 @@ namespace {
 const std::thread::id main_thread = std::this_thread::get_id();
 pid_t son_pid = 0;
 
-tide::Task<void> task(std::string name) {
+tide::Task<void> task() {
   son_pid = getpid();
   std::printf("son:%d\n", static_cast<int>(son_pid));
-  std::printf("son:%s\n", name.c_str());
+  std::printf("son:%s\n", std::string(tide::current::name()).c_str());
   std::printf("son on the main thread: %s\n",
               std::this_thread::get_id() == main_thread ? "yes" : "no");
   co_return;
@@ -29,9 +30,10 @@ tide::Task<void> task(std::string name) {
 
 tide::Task<void> main_task() {
   // [guide:thread-name]
-  auto t = tide::spawn(task("Thread-1"), "Thread-1");
+  tide::current::set_name("MainThread");
+  auto t = tide::spawn(task(), "Thread-1");
   std::printf("main:%d\n", static_cast<int>(getpid()));
-  std::printf("main:MainThread\n");
+  std::printf("main:%s\n", std::string(tide::current::name()).c_str());
   co_await t;
   // [guide-end]
   std::printf("son and main share a pid: %s\n", son_pid == getpid() ? "yes" : "no");

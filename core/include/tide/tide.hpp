@@ -3,6 +3,7 @@
 // Everything tide offers, for users who prefer one include.
 #include <tide/core/await.hpp>
 #include <tide/core/backend.hpp>
+#include <tide/core/current.hpp>
 #include <tide/core/errors.hpp>
 #include <tide/core/fiber.hpp>
 #include <tide/core/fiber_pool.hpp>
