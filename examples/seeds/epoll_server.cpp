@@ -6,19 +6,20 @@
 // readiness is level-triggered only (select(2) and poll(2) semantics; it has no EPOLLET).
 // An edge-triggered loop keeps its shape anyway: it drains each fd until EAGAIN, which is
 // also correct under level triggering (at worst one more wake-up finds nothing). EPOLLHUP
-// has no bit either: a hang-up makes the fd readable and recv returns 0.
+// has no bit either: a hang-up makes the fd readable and the read returns 0. Sockets are
+// accepted, read and written with the calls that do not wait (try_accept, try_read_some,
+// try_write_some).
 //
 //   seed_epoll_server [--port P] [--self-test N]
 //
 // Without --self-test it serves on 127.0.0.1 (port 0: the kernel picks; the port is printed)
 // until killed. With --self-test N it runs N clients as tasks on the same loop and stops
 // once all hung up.
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,7 +39,6 @@ namespace {
 
 using seeds::Options;
 using seeds::parse;
-using seeds::would_block;
 
 struct Served {
   int connections = 0;
@@ -59,11 +59,10 @@ tide::Task<Served> epoll_server(tide::TcpListener& serversocket, int clients) {
     for (const auto& [key, event] : co_await epoll.select(1s)) {  // epoll.poll(1)
       const int fileno = key.fd;
       if (fileno == server_fd) {
-        for (;;) {  // edge-triggered: accept until it would block
-          const int fd = ::accept4(server_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (fd < 0 && (would_block(errno) || errno == ECONNABORTED)) break;
-          if (fd < 0) throw std::system_error(errno, std::generic_category(), "accept");
-          connections.emplace(fd, tide::io::Fd(fd));
+        // edge-triggered: accept until it would block
+        while (std::optional<tide::TcpStream> connection = serversocket.try_accept()) {
+          const int fd = connection->native_handle();
+          connections.emplace(fd, std::move(*connection));
           responses[fd];
           epoll.register_fd(fd, tide::Events::read);  // EPOLLIN | EPOLLET
           ++served.connections;
@@ -72,13 +71,18 @@ tide::Task<Served> epoll_server(tide::TcpListener& serversocket, int clients) {
         bool hang_up = false;
         for (;;) {  // read until it would block
           char data[1024];
-          const ssize_t n = ::recv(fileno, data, sizeof data, 0);
-          if (n < 0 && would_block(errno)) break;
-          if (n <= 0) {  // the client hung up (or reset)
+          std::optional<std::size_t> n;
+          try {
+            n = connections.at(fileno).try_read_some(std::as_writable_bytes(std::span(data)));
+          } catch (const std::system_error&) {
+            n = 0;  // a reset: a hang-up too
+          }
+          if (!n) break;
+          if (*n == 0) {  // the client hung up (or reset)
             hang_up = true;
             break;
           }
-          responses[fileno].append(data, static_cast<std::size_t>(n));
+          responses[fileno].append(data, *n);
         }
         if (hang_up) {
           epoll.unregister(fileno);
@@ -91,15 +95,18 @@ tide::Task<Served> epoll_server(tide::TcpListener& serversocket, int clients) {
       } else if (has(event, tide::Events::write)) {
         std::string& response = responses[fileno];
         while (!response.empty()) {  // write until done or it would block
-          const ssize_t n = ::send(fileno, response.data(), response.size(), MSG_NOSIGNAL);
-          if (n < 0 && would_block(errno)) break;
-          if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+          std::optional<std::size_t> n;
+          try {
+            n = connections.at(fileno).try_write_some(response);
+          } catch (const std::system_error& e) {
+            if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset)
+              throw;
             response.clear();  // the client is gone; its hang-up comes as a read event
             break;
           }
-          if (n < 0) throw std::system_error(errno, std::generic_category(), "send");
-          served.bytes += n;
-          response.erase(0, static_cast<std::size_t>(n));
+          if (!n) break;
+          served.bytes += static_cast<long>(*n);
+          response.erase(0, *n);
         }
         if (response.empty()) epoll.modify(fileno, tide::Events::read);  // EPOLLIN | EPOLLET
       }

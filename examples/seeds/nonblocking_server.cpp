@@ -1,8 +1,8 @@
 // Seed: 002 (Python-并发编程), "IO模型 / 非阻塞IO" (and 000's `setblocking(False)` accept loop):
 // the server polls: it tries accept(), and when that raises BlockingIOError it tries recv() on
-// every client, sending back what arrived upper-cased, and starts over. tide has no try_accept
-// or try_read (nothing in tide asks "is it ready?" without waiting), so this port calls
-// accept4(2) and recv(2) on the sockets' descriptors, which tide made non-blocking. A task
+// every client, sending back what arrived upper-cased, and starts over. tide's twins of those
+// non-blocking calls are try_accept and try_read_some: a connection or a count, or nothing
+// where Python raises BlockingIOError. A task
 // that never awaits would starve the loop (the seed's process only starves itself), so each
 // fruitless round yields once: the loop then spins at 100% CPU, as the seed does. The
 // summary counts the rounds that found nothing, which is what polling costs.
@@ -11,12 +11,11 @@
 //
 // Without --self-test it serves clients on 127.0.0.1 (port 0: the kernel picks; the port is
 // printed) until killed. With --self-test N it runs N clients as tasks on the same loop.
-#include <sys/socket.h>
-
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <list>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,7 +34,6 @@ namespace {
 using seeds::Options;
 using seeds::parse;
 using seeds::peer_of;
-using seeds::would_block;
 
 // [guide:nonblocking-server]
 // Polls until `clients` connections have come and gone (0: forever); returns the number of
@@ -45,37 +43,38 @@ tide::Task<long> nonblocking_server(tide::TcpListener& server, int clients) {
   long idle_rounds = 0;
   int hung_up = 0;
   while (clients == 0 || hung_up < clients) {
-    const int fd = ::accept4(server.native_handle(), nullptr, nullptr,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);  // server.accept()
-    if (fd >= 0) {
-      tide::TcpStream& conn = client_list.emplace_back(tide::io::Fd(fd));
+    if (std::optional<tide::TcpStream> accepted = server.try_accept()) {  // server.accept()
+      tide::TcpStream& conn = client_list.emplace_back(std::move(*accepted));
       std::printf("server: connection from %s\n", peer_of(conn).c_str());
       continue;
     }
-    if (!would_block(errno)) throw std::system_error(errno, std::generic_category(), "accept");
     // except BlockingIOError: try every client.
     bool worked = false;
     for (auto conn = client_list.begin(); conn != client_list.end();) {
       char data[1024];
-      const ssize_t n = ::recv(conn->native_handle(), data, sizeof data, 0);
-      if (n < 0 && would_block(errno)) {
+      std::optional<std::size_t> n;
+      try {
+        n = conn->try_read_some(std::as_writable_bytes(std::span(data)));
+      } catch (const std::system_error& e) {
+        if (e.code() != std::errc::connection_reset) throw;
+        n = 0;
+      }
+      if (!n) {  // BlockingIOError: nothing from this one yet
         ++conn;
         continue;
       }
-      if (n < 0 && errno != ECONNRESET)
-        throw std::system_error(errno, std::generic_category(), "recv");
       worked = true;
-      if (n <= 0) {  // hung up (0) or reset (ECONNRESET): close it and forget it
+      if (*n == 0) {  // hung up (0) or reset (ECONNRESET): close it and forget it
         std::printf("server: client hung up\n");
         conn = client_list.erase(conn);
         ++hung_up;
         continue;
       }
-      std::printf("server: b'%.*s'\n", static_cast<int>(n), data);
-      for (ssize_t i = 0; i < n; ++i)
+      std::printf("server: b'%.*s'\n", static_cast<int>(*n), data);
+      for (std::size_t i = 0; i < *n; ++i)
         data[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(data[i])));
       // The seed's send() raises BlockingIOError on a full buffer; write_all waits for room.
-      co_await conn->write_all(std::string_view(data, static_cast<std::size_t>(n)));
+      co_await conn->write_all(std::string_view(data, *n));
       ++conn;
     }
     if (!worked) {

@@ -4,19 +4,18 @@
 // the poll object is a tide::Selector: POLLIN is Events::read, POLLOUT Events::write, and
 // POLLERR needs no bit (an error makes the fd ready for what it waits for; recv or send
 // then reports it). `co_await sel.select()` returns (key, events) pairs as `po.poll()`
-// returns (fileno, event) pairs. Sockets are read and written with recv(2)/send(2) once
-// ready (tide has no try_read/try_write).
+// returns (fileno, event) pairs. Once ready, sockets are accepted, read and written with the
+// calls that do not wait (try_accept, try_read_some, try_write_some).
 //
 //   seed_poll_server [--port P] [--self-test N]
 //
 // Without --self-test it serves on 127.0.0.1 (port 0: the kernel picks; the port is printed)
 // until killed; seed_myclient talks to it. With --self-test N it runs N clients (001's
 // myclient, each sending two lines) as tasks on the same loop and stops once all hung up.
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -61,31 +60,36 @@ tide::Task<void> poll_server(tide::TcpListener& socketfd, int clients) {
     for (const auto& [key, event] : co_await po.select()) {  // events = po.poll()
       const int fn = key.fd;
       if (fn == socketfd.native_handle()) {
-        const int fd = ::accept4(fn, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && (errno == EAGAIN || errno == ECONNABORTED)) continue;
-        if (fd < 0) throw std::system_error(errno, std::generic_category(), "accept");
+        std::optional<tide::TcpStream> conn = socketfd.try_accept();
+        if (!conn) continue;  // the client gave up before we took it
+        const int fd = conn->native_handle();
         po.register_fd(fd, tide::Events::read);  // POLLIN | POLLERR
-        tide::TcpStream conn{tide::io::Fd(fd)};
-        std::string peer = python_address(conn);
-        dic_fd.emplace(fd, Client{std::move(conn), std::move(peer)});
+        std::string peer = python_address(*conn);
+        dic_fd.emplace(fd, Client{std::move(*conn), std::move(peer)});
       } else if (has(event, tide::Events::read)) {
         char data[1024];
-        const ssize_t n = ::recv(fn, data, sizeof data, 0);
-        if (n < 0 && errno == EAGAIN) continue;
-        if (n <= 0) {  // the client hung up (or reset the connection)
+        std::optional<std::size_t> n;
+        try {
+          n = dic_fd.at(fn).socket.try_read_some(std::as_writable_bytes(std::span(data)));
+        } catch (const std::system_error&) {
+          n = 0;  // a reset: deleted as a hang-up
+        }
+        if (!n) continue;
+        if (*n == 0) {  // the client hung up (or reset the connection)
           po.unregister(fn);
           std::printf("has delete %s\n", dic_fd.at(fn).peer.c_str());
           dic_fd.erase(fn);  // close it
           ++deleted;
         } else {
-          std::printf("%s : %.*s\n", dic_fd.at(fn).peer.c_str(), static_cast<int>(n), data);
+          std::printf("%s : %.*s\n", dic_fd.at(fn).peer.c_str(), static_cast<int>(*n), data);
           po.modify(fn, tide::Events::read | tide::Events::write);  // | POLLOUT
         }
       } else if (has(event, tide::Events::write)) {
-        const std::string_view reply = "i have receive";
-        if (::send(fn, reply.data(), reply.size(), MSG_NOSIGNAL) < 0 && errno != EPIPE &&
-            errno != ECONNRESET)
-          throw std::system_error(errno, std::generic_category(), "send");
+        try {
+          (void)dic_fd.at(fn).socket.try_write_some("i have receive");  // as the seed's send
+        } catch (const std::system_error& e) {  // a client gone away is deleted by its read
+          if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset) throw;
+        }
         po.modify(fn, tide::Events::read);  // back to POLLIN | POLLERR
       }
     }

@@ -3,11 +3,11 @@
 // same shape). On tide the lists become a tide::Selector: being in `inputs` is a key that
 // waits for Events::read, being in `outputs` one that also waits for Events::write, and
 // `co_await sel.select(timeout)` hands back the ready keys, which the loop splits into the
-// seed's readable and writable lists. The sockets are non-blocking, as the seed makes them,
-// and are read and written with recv(2)/send(2) once reported ready (tide has no
-// try_read/try_write). select's third list, `exceptional`, has no Selector twin (Python's
-// selectors has none either): an error or hang-up makes the socket readable, and recv says
-// which. The seed is Python 2 (print statements, Queue); its prints are kept in English.
+// seed's readable and writable lists. Once reported ready, sockets are accepted, read and
+// written with the calls that do not wait (try_accept, try_read_some, try_write_some), as the
+// seed's non-blocking sockets are. select's third list, `exceptional`, has no Selector twin
+// (Python's selectors has none either): an error or hang-up makes the socket readable, and the
+// read says which. The seed is Python 2 (print statements, Queue); its prints are kept in English.
 //
 //   seed_select_server [--port P] [--self-test N]
 //
@@ -16,13 +16,12 @@
 // select() is awaited, so they run while it waits), stops once all have hung up, and counts
 // the lines whose number depends on timing (select rounds, empty queues) instead of printing
 // them.
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,7 +43,6 @@ namespace {
 using seeds::Options;
 using seeds::parse;
 using seeds::peer_of;
-using seeds::would_block;
 
 struct Counts {
   long rounds = 0;        // "等待活动连接......": once per select()
@@ -80,24 +78,28 @@ tide::Task<Counts> select_server(tide::TcpListener& server, int clients, bool qu
     }
     for (const int s : readable) {
       if (s == server.native_handle()) {  // a new connection
-        const int fd = ::accept4(s, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && would_block(errno)) continue;  // the client gave up already
-        if (fd < 0) throw std::system_error(errno, std::generic_category(), "accept");
-        tide::TcpStream connection{tide::io::Fd(fd)};
-        std::string peer = peer_of(connection);
+        std::optional<tide::TcpStream> connection = server.try_accept();
+        if (!connection) continue;  // the client gave up already
+        const int fd = connection->native_handle();
+        std::string peer = peer_of(*connection);
         std::printf("new connection: %s\n", peer.c_str());
-        sockets.emplace(fd, Client{std::move(connection), std::move(peer)});
+        sockets.emplace(fd, Client{std::move(*connection), std::move(peer)});
         sel.register_fd(fd, tide::Events::read);  // inputs.append(connection)
         message_queues[fd];
         continue;
       }
       char data[1024];
-      const ssize_t n = ::recv(s, data, sizeof data, 0);
-      if (n < 0 && would_block(errno)) continue;
-      if (n > 0) {
-        std::printf("received b'%.*s' from %s\n", static_cast<int>(n), data,
+      std::optional<std::size_t> n;
+      try {
+        n = sockets.at(s).socket.try_read_some(std::as_writable_bytes(std::span(data)));
+      } catch (const std::system_error&) {
+        n = 0;  // a reset: closed below, as at the end of the stream
+      }
+      if (!n) continue;  // nothing there after all
+      if (*n > 0) {
+        std::printf("received b'%.*s' from %s\n", static_cast<int>(*n), data,
                     sockets.at(s).peer.c_str());
-        message_queues[s].emplace_back(data, static_cast<std::size_t>(n));
+        message_queues[s].emplace_back(data, *n);
         sel.modify(s, tide::Events::read | tide::Events::write);  // outputs.append(s)
       } else {  // end of stream (or an error such as a reset): close the connection
         std::printf("closing %s\n", sockets.at(s).peer.c_str());
@@ -119,11 +121,13 @@ tide::Task<Counts> select_server(tide::TcpListener& server, int clients, bool qu
       std::string msg = std::move(queue.front());
       queue.pop_front();
       std::printf("sending b'%s' to %s\n", msg.c_str(), sockets.at(s).peer.c_str());
-      const ssize_t sent = ::send(s, msg.data(), msg.size(), MSG_NOSIGNAL);
-      if (sent < 0 && !would_block(errno) && errno != EPIPE && errno != ECONNRESET)
-        throw std::system_error(errno, std::generic_category(), "send");
-      if (sent >= 0 && static_cast<std::size_t>(sent) < msg.size())
-        queue.push_front(msg.substr(static_cast<std::size_t>(sent)));  // the rest, next time
+      std::optional<std::size_t> sent;
+      try {
+        sent = sockets.at(s).socket.try_write_some(msg);
+      } catch (const std::system_error& e) {  // a client that went away is closed by its read
+        if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset) throw;
+      }
+      if (sent && *sent < msg.size()) queue.push_front(msg.substr(*sent));  // the rest, later
     }
   }
   co_return counts;

@@ -6,19 +6,19 @@
 // `while True: events = sel.select(); for key, mask in events: key.data(key.fileobj, mask)`
 // is the loop itself and disappears. (That loop also ports as it is, with the callback in
 // the key's data and `co_await sel.select()`; see tide::Selector.) Callbacks run on the loop
-// and cannot await: they recv(2)/send(2) on the non-blocking sockets, as the seed does.
+// and cannot await: they use the sockets' calls that do not wait (try_accept, try_read_some,
+// try_write_some), as the seed's sockets are non-blocking.
 //
 //   seed_selectors_server [--port P] [--self-test N]
 //
 // Without --self-test it serves on 127.0.0.1 (port 0: the kernel picks; the port is printed)
 // until killed (seed_many_clients --port P sends it 10,000 clients). With --self-test N it
 // runs N clients as tasks on the same loop and stops once all hung up.
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,39 +49,49 @@ struct Server {
 };
 
 // [guide:selectors-server]
-void read(Server& server, int conn, tide::Events mask) {
+void read(Server& server, int fd, tide::Events mask) {
+  tide::TcpStream& conn = server.connections.at(fd);
   char data[1024];
-  const ssize_t n = ::recv(conn, data, sizeof data, 0);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-  if (n > 0) {
+  std::optional<std::size_t> n;
+  try {
+    n = conn.try_read_some(std::as_writable_bytes(std::span(data)));
+  } catch (const std::system_error&) {
+    n = 0;  // reset by the peer: as the seed, treat it as a hang-up
+  }
+  if (!n) return;  // nothing there after all
+  if (*n > 0) {
+    const std::string_view received(data, *n);
     if (server.verbose)
-      std::printf("mask: %s, data: b'%.*s'\n", to_string(mask).c_str(), static_cast<int>(n), data);
+      std::printf("mask: %s, data: b'%.*s'\n", to_string(mask).c_str(),
+                  static_cast<int>(received.size()), received.data());
     // conn.send(data): the seed assumes an echo of 1 KiB fits the socket's buffer.
-    const ssize_t sent = ::send(conn, data, static_cast<std::size_t>(n), MSG_NOSIGNAL);
-    if (sent == n || (sent < 0 && (errno == EPIPE || errno == ECONNRESET))) return;
-    throw std::system_error(sent < 0 ? errno : EAGAIN, std::generic_category(),
-                            "send: the echo did not fit the socket's buffer");
+    try {
+      if (conn.try_write_some(received) == received.size()) return;
+    } catch (const std::system_error&) {
+      return;  // the client went away (EPIPE, ECONNRESET): its hang-up comes as a read
+    }
+    throw std::runtime_error("send: the echo did not fit the socket's buffer");
   }
   if (server.verbose) std::printf("client disconnected\n");
-  server.sel.unregister(conn);
-  server.connections.erase(conn);  // conn.close()
+  server.sel.unregister(fd);
+  server.connections.erase(fd);  // conn.close()
   if (++server.hung_up == server.clients) server.done.set();
 }
 
-void accept(Server& server, int listener, tide::Events) {
-  const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0 && (errno == EAGAIN || errno == ECONNABORTED)) return;
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "accept");
-  server.connections.emplace(fd, tide::io::Fd(fd));
+void accept(Server& server, tide::TcpListener& sock, tide::Events) {
+  std::optional<tide::TcpStream> conn = sock.try_accept();  // conn, addr = sock.accept()
+  if (!conn) return;                                        // the client gave up before we took it
+  const int fd = conn->native_handle();
+  server.connections.emplace(fd, std::move(*conn));
   if (server.verbose) std::printf("a new connection\n");
   server.sel.register_fd(fd, tide::Events::read,  // the new connection's read callback
                          [&server, fd](tide::Events mask) { read(server, fd, mask); });
 }
 
 tide::Task<void> selectors_server(Server& server, tide::TcpListener& listener) {
-  const int fd = listener.native_handle();
-  server.sel.register_fd(fd, tide::Events::read,
-                         [&server, fd](tide::Events mask) { accept(server, fd, mask); });
+  server.sel.register_fd(
+      listener.native_handle(), tide::Events::read,
+      [&server, &listener](tide::Events mask) { accept(server, listener, mask); });
   co_await server.done.wait();  // the loop runs the callbacks meanwhile
   server.sel.close();
 }

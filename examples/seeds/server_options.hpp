@@ -1,8 +1,7 @@
-// What the seed servers share (examples/seeds/*_server.cpp): their command line and two
-// socket helpers. Not part of a seed: the Python programs hard-code their address.
+// What the seed servers share (examples/seeds/*_server.cpp): their command line and the
+// peer helper. Not part of a seed: the Python programs hard-code their address.
 #pragma once
 
-#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -43,10 +42,6 @@ inline std::string peer_of(const tide::TcpStream& conn) {
   } catch (const std::system_error&) {
     return "(a client that has gone)";
   }
-}
-
-inline bool would_block(int error) {
-  return error == EAGAIN || error == EWOULDBLOCK;
 }
 
 }  // namespace seeds

@@ -1,5 +1,8 @@
 #include <tide/io/acceptor.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -26,12 +29,31 @@ Acceptor::Acceptor(Loop& loop, int listen_fd, std::size_t max_queued)
 
 Acceptor::~Acceptor() = default;
 
-Fd Acceptor::AcceptAwaiter::await_resume() {
-  const detail::ResultStream::Item item = Awaiter::await_resume();
+namespace {
+// The accepted connection, or the error, thrown naming `where()` the listener is.
+template <class Where>
+Fd connection_of(const detail::ResultStream::Item& item, Where where) {
   if (item.result < 0)
     throw std::system_error(static_cast<int>(-item.result), std::system_category(),
                             "tide: accept on " + where());
   return Fd(static_cast<int>(item.result));
+}
+}  // namespace
+
+Fd Acceptor::AcceptAwaiter::await_resume() {
+  return connection_of(Awaiter::await_resume(), [this] { return where(); });
+}
+
+std::optional<Fd> Acceptor::try_accept() {
+  detail::ResultStream::Item item;
+  auto where = [this] { return "fd " + std::to_string(stream_->fd()); };
+  if (stream_->take_queued(item)) return connection_of(item, where);
+  int fd;
+  do {
+    fd = ::accept4(stream_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return std::nullopt;
+  return connection_of({fd < 0 ? -static_cast<long>(errno) : fd, -1}, where);
 }
 
 }  // namespace tide::io

@@ -86,4 +86,19 @@ Task<io::Fd> Listener::accept_fd(const char* type) {
   }
 }
 
+std::optional<io::Fd> Listener::try_accept_fd(const char* type) {
+  if (!fd_) throw_errno(EBADF, std::string(type) + "::try_accept: the listener is closed");
+  if (!acceptor_) acceptor_ = std::make_unique<io::Acceptor>(fd_.get());
+  for (;;) {
+    try {
+      return acceptor_->try_accept();
+    } catch (const std::system_error& e) {
+      if (e.code().category() != std::system_category()) throw;
+      const int error = e.code().value();
+      if (concerns_one_connection(error)) continue;
+      throw_errno(error, std::string(type) + "::try_accept on fd " + std::to_string(fd_.get()));
+    }
+  }
+}
+
 }  // namespace tide::net::detail

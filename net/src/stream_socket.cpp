@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 
 #include <tide/core/errors.hpp>
@@ -95,6 +96,34 @@ StreamSocket::WriteAwaiter StreamSocket::write_some(std::span<const std::byte> d
   op.buffer = const_cast<std::byte*>(data.data());  // only read from by the syscall
   op.length = data.size();
   return WriteAwaiter(*this, op);
+}
+
+std::optional<std::size_t> StreamSocket::try_read_some(std::span<std::byte> buffer) {
+  if (receiver_)
+    throw UsageError(
+        "tide::net::StreamSocket::try_read_some: the stream is read through receive(); use "
+        "one way of reading per stream");
+  after_io(false);  // a deadline that passed ends this call as it ends an awaited read
+  const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+    detail::throw_errno("tide::net::StreamSocket::try_read_some on fd " +
+                        std::to_string(fd_.get()));
+  }
+  after_io(n > 0);
+  return static_cast<std::size_t>(n);
+}
+
+std::optional<std::size_t> StreamSocket::try_write_some(std::span<const std::byte> data) {
+  after_io(false);
+  const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+    detail::throw_errno("tide::net::StreamSocket::try_write_some on fd " +
+                        std::to_string(fd_.get()));
+  }
+  after_io(n > 0);
+  return static_cast<std::size_t>(n);
 }
 
 Task<void> StreamSocket::read_exact(std::span<std::byte> buffer) {

@@ -36,6 +36,12 @@ Task<TcpStream> TcpListener::accept() {
   co_return TcpStream(co_await accept_fd("tide::net::TcpListener"));
 }
 
+std::optional<TcpStream> TcpListener::try_accept() {
+  auto fd = try_accept_fd("tide::net::TcpListener");
+  if (!fd) return std::nullopt;
+  return TcpStream(std::move(*fd));
+}
+
 Task<TcpStream> TcpStream::connect(SocketAddress address) {
   const std::string what = "tide::net::TcpStream::connect to " + address.to_string();
   if (!address.is_ip()) throw std::invalid_argument(what + ": not an IP address");

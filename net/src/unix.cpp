@@ -80,6 +80,12 @@ Task<UnixStream> UnixListener::accept() {
   co_return UnixStream(co_await accept_fd("tide::net::UnixListener"));
 }
 
+std::optional<UnixStream> UnixListener::try_accept() {
+  auto fd = try_accept_fd("tide::net::UnixListener");
+  if (!fd) return std::nullopt;
+  return UnixStream(std::move(*fd));
+}
+
 void UnixListener::close() noexcept {
   close_listener();
   remove_file(unlink_path_);

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include <tide/io/detail/result_stream.hpp>
 #include <tide/io/fd.hpp>
@@ -41,6 +42,10 @@ class Acceptor {
     Fd await_resume();
   };
   [[nodiscard]] AcceptAwaiter accept() noexcept { return AcceptAwaiter(*stream_); }
+  /// Without waiting: a connection already accepted and queued, else one accept4(2) (EAGAIN:
+  /// nothing). For readiness-driven code (a Selector saying the listener is readable). Errors
+  /// as `accept`.
+  [[nodiscard]] std::optional<Fd> try_accept();
 
   [[nodiscard]] int fd() const noexcept { return stream_->fd(); }
   /// Connections accepted and not yet claimed.

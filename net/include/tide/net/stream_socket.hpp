@@ -62,6 +62,17 @@ class StreamSocket : public detail::Socket {
   /// Writes all of `data`. Cancellation: part of it may have been written.
   [[nodiscard]] Task<void> write_all(std::span<const std::byte> data);
   [[nodiscard]] Task<void> write_all(std::string_view text);
+  /// Without waiting (Python's `recv` on a non-blocking socket, for readiness-driven code such
+  /// as a Selector callback): the count read, 0 once the peer has shut down its side, or
+  /// nothing if no byte is there yet. Errors as read_some; UsageError on a stream read
+  /// through `receive()` (its bytes may already be queued there).
+  [[nodiscard]] std::optional<std::size_t> try_read_some(std::span<std::byte> buffer);
+  /// Without waiting: the count written (at least one byte), or nothing if the socket's send
+  /// buffer is full. Errors as write_some (EPIPE once the peer is gone; never SIGPIPE).
+  [[nodiscard]] std::optional<std::size_t> try_write_some(std::span<const std::byte> data);
+  [[nodiscard]] std::optional<std::size_t> try_write_some(std::string_view text) {
+    return try_write_some(std::as_bytes(std::span(text)));
+  }
   /// The next piece of the stream as it arrived, in a buffer lent by the pool; an empty chunk
   /// once the peer has shut down its side. Keep chunks only while their bytes are needed:
   /// dropping one gives its buffer back. Cancellation: nothing is taken; what arrives waits

@@ -38,6 +38,10 @@ class TcpListener : public detail::Listener {
   /// Throws std::system_error for other errors, and EBADF once the listener is closed.
   /// Cancellation: nothing is accepted; a connection that arrives waits for the next call.
   [[nodiscard]] Task<TcpStream> accept();
+  /// Without waiting (Python's `accept` on a non-blocking socket, for readiness-driven code
+  /// such as a Selector callback): the next connection, or nothing if none is queued. Errors
+  /// other than one connection's (EMFILE, say) are thrown, not paused on.
+  [[nodiscard]] std::optional<TcpStream> try_accept();
   /// Stops listening; a pending `accept` ends with EBADF. Idempotent.
   void close() noexcept { close_listener(); }
 

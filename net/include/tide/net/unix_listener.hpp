@@ -27,6 +27,8 @@ class UnixListener : public detail::Listener {
 
   /// The next connection. As TcpListener::accept.
   [[nodiscard]] Task<UnixStream> accept();
+  /// Without waiting: the next connection, or nothing. As TcpListener::try_accept.
+  [[nodiscard]] std::optional<UnixStream> try_accept();
   /// Stops listening and removes the socket file; a pending `accept` ends with EBADF.
   void close() noexcept;
 

@@ -58,6 +58,12 @@ class ResultStream {
   /// ended it. For tests and diagnostics.
   [[nodiscard]] std::uint64_t arms() const noexcept { return arms_; }
   [[nodiscard]] std::size_t queued() const noexcept { return items_.size(); }
+  /// Takes the oldest queued result without waiting or starting anything: false if none.
+  [[nodiscard]] bool take_queued(Item& item) noexcept {
+    if (items_.empty()) return false;
+    item = items_.pop_front();
+    return true;
+  }
   /// The chunk a recv result describes (empty at the end of the stream); owns its buffer.
   [[nodiscard]] Chunk chunk(const Item& item) const noexcept;
 

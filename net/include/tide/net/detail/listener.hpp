@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include <tide/core/task.hpp>
 #include <tide/io/acceptor.hpp>
@@ -29,6 +30,10 @@ class Listener : public Socket {
   /// (1 ms, doubling to 100 ms) instead of spinning or failing, so connections wait in the
   /// backlog until descriptors free up. Anything else is thrown as std::system_error.
   Task<io::Fd> accept_fd(const char* type);
+  /// Without waiting: the next connection's descriptor, or nothing if none is there. Errors
+  /// that concern one connection are skipped as above; every other one, running out of
+  /// descriptors included, is thrown (a call that does not wait cannot pause).
+  std::optional<io::Fd> try_accept_fd(const char* type);
   void close_listener() noexcept;
 
  private:
