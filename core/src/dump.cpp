@@ -13,6 +13,7 @@
 #include <tide/core/detail/loop_core.hpp>
 #include <tide/core/detail/task_job.hpp>
 #include <tide/core/detail/wait_graph.hpp>
+#include <tide/core/detail/wait_queue.hpp>
 #include <tide/core/loop.hpp>
 
 #include "core/src/symbolize.hpp"
@@ -25,7 +26,12 @@ namespace {
 
 WaitInfo wait_of(const Job& job) {
   WaitInfo info;
-  if (job.waiting != nullptr) job.waiting->describe(info);
+  if (job.waiting != nullptr) {
+    job.waiting->describe(info);
+  } else if (job.quiet_wait.node != nullptr) {
+    job.quiet_wait.queue->describe(*job.quiet_wait.node, info);
+    info.what += " (not cancellable)";
+  }
   return info;
 }
 
@@ -102,7 +108,7 @@ void Loop::dump(std::ostream& out) const {
     out << job->describe() << ": ";
     if (running) {
       out << "running";
-    } else if (job->waiting != nullptr) {
+    } else if (job->waiting != nullptr || job->quiet_wait.node != nullptr) {
       out << "waits " << detail::describe_duration(now - job->parked_at) << " on "
           << detail::wait_of(*job).what;
     } else if (detail::is_ready(c, *job)) {

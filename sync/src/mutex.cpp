@@ -78,6 +78,7 @@ void Mutex::pass_on(void* self) noexcept {
 }
 
 Mutex::Relock::~Relock() {
+  detail::WaitQueue::unpark_quietly(*this);
   if (detail::IntrusiveList<detail::WaitNode, &detail::WaitNode::hook>::linked(*this))
     mutex_->waiters_.remove(*this);  // its coroutine was destroyed while it waited
   else if (woken_ && !resumed_)
@@ -86,6 +87,7 @@ Mutex::Relock::~Relock() {
 
 void Mutex::Relock::woken(detail::WaitNode& node) noexcept {
   auto& self = static_cast<Relock&>(node);
+  detail::WaitQueue::unpark_quietly(self);
   self.woken_ = true;
   self.parked_job->loop->schedule(self.handle_, self.parked_job);
 }

@@ -78,6 +78,39 @@ TEST(Deadlock, ACycleThroughAFibreIsNamedToo) {
   ASSERT_TRUE(turn_until(loop, [&] { return fibre.done() && task.done(); }));
 }
 
+// A Condition waiter notified by a task that then holds the mutex while it joins the waiter:
+// the waiter's re-acquire (a wait nothing can cancel) is named, and closes the cycle.
+TEST(Deadlock, AConditionWaiterReacquiringItsMutexIsNamedAndInTheCycle) {
+  tide::Mutex mutex;
+  tide::Condition ready(mutex);
+  tide::Loop loop;  // destroyed first: it ends the deadlock (see below)
+  auto consumer = loop.spawn(
+      [](tide::Mutex& m, tide::Condition& c) -> Task<void> {
+        co_await m.lock();
+        co_await c.wait();  // gives the mutex up, and wants it back once notified
+        m.unlock();
+      }(mutex, ready),
+      "consumer");
+  ASSERT_TRUE(turn_until(loop, [&] { return loop.dump().find("'consumer': waits") != npos; }));
+  auto producer = loop.spawn(
+      [](tide::Mutex& m, tide::Condition& c, tide::JoinHandle<void>& other) -> Task<void> {
+        auto guard = co_await m.scoped_lock();
+        c.notify();
+        co_await other;  // still holding the mutex the consumer needs
+      }(mutex, ready, consumer),
+      "producer");
+  const std::string reacquire = "task #1 'consumer': waits";
+  const std::string held = "Mutex " + address(&mutex) + " held by task #2 'producer'";
+  const std::string cycle = "deadlock: task #1 'consumer' -> " + held +
+                            " (not cancellable) -> join of task #1 'consumer'";
+  ASSERT_TRUE(turn_until(loop, [&] { return loop.dump().find(cycle) != npos; })) << loop.dump();
+  const std::string entry = tide::testing::entry_of(loop.dump(), "task #1 'consumer'");
+  EXPECT_NE(entry.find(reacquire), npos) << entry;
+  EXPECT_NE(entry.find(held + " (not cancellable)"), npos) << entry;
+  // A true deadlock: cancelling the producer cancels the task it joins, whose re-acquire
+  // cannot be interrupted, so the join never ends. Destroying the loop ends both.
+}
+
 TEST(Deadlock, TheCanNeverFinishErrorNamesTheCycle) {
   tide::Mutex a, b;
   tide::Event both;

@@ -132,8 +132,7 @@ class Mutex {
     template <detail::TidePromise P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
       handle_ = h;
-      parked_job = h.promise().job;
-      mutex_->waiters_.push(*this);
+      mutex_->waiters_.park_quietly(*this, *h.promise().job);
     }
     void await_resume() noexcept { resumed_ = true; }
 

@@ -13,6 +13,8 @@ namespace tide::detail {
 
 class LoopCore;
 class Job;
+class WaitQueue;
+struct WaitNode;
 
 /// What a parked job waits on, for `Loop::dump`: in words a user can act on ("sleep until
 /// +1.2s", "recv on fd 7 (io_uring)", "Mutex 0x... held by task #4 'writer'"), and the job
@@ -118,6 +120,12 @@ class Job {
   // The suspension a cancellation would interrupt. Non-null only while the job is parked in a
   // cancellable awaiter and not yet scheduled to resume; so a job is never scheduled twice.
   Waiter* waiting = nullptr;
+  // Parked in a WaitQueue without a Waiter, where no cancellation may interrupt it (a
+  // Condition re-acquiring its Mutex): named by Loop::dump like any wait there.
+  struct QuietWait {
+    const WaitQueue* queue = nullptr;
+    const WaitNode* node = nullptr;
+  } quiet_wait;
   // A cancellation was requested and not yet thrown into the job.
   bool cancel_pending = false;
   // How many cancellations were ever requested (a fibre tells its own from a task's).

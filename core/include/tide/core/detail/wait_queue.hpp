@@ -98,6 +98,19 @@ class WaitQueue {
     waiters_.push_back(node);
     ++size_;
   }
+  /// Parks `job` at `node` in a wait no cancellation interrupts (see Job::quiet_wait); the
+  /// node's wake function must call `unpark_quietly` before resuming the job.
+  void park_quietly(WaitNode& node, Job& job) noexcept {
+    node.parked_job = &job;
+    job.quiet_wait = {this, &node};
+    job.parked_at = loop_time(*job.loop);
+    push(node);
+  }
+  /// The quiet wait at `node` is over (woken, or its coroutine destroyed).
+  static void unpark_quietly(WaitNode& node) noexcept {
+    if (node.parked_job != nullptr && node.parked_job->quiet_wait.node == &node)
+      node.parked_job->quiet_wait = {};
+  }
   /// Takes `node` out without waking it and without the `left` hook; no effect if not queued.
   void remove(WaitNode& node) noexcept {
     if (!IntrusiveList<WaitNode, &WaitNode::hook>::linked(node)) return;
