@@ -1,16 +1,15 @@
 // Seed: 002 (Python-并发编程), "线程池": ThreadPoolExecutor(5) runs task(1..20) (prints n,
 // sleeps, returns n ** 2); the results are printed after shutdown(). tide::ThreadPool is the
-// executor: `pool.run(fn, args...)` is awaitable, and a task spawned around it plays
-// executor.submit's future. The seed's 2 s sleep is 10 ms.
+// executor: `pool.submit(fn, args...)` returns the future (a JoinHandle, awaited for the
+// result) and `pool.map(fn, items)` the results in order. The seed's 2 s sleep is 10 ms.
 #include <chrono>
 #include <cstdio>
+#include <ranges>
 #include <thread>
 #include <vector>
 
 #include <tide/core/run.hpp>
-#include <tide/core/spawn.hpp>
 #include <tide/core/thread_pool.hpp>
-#include <tide/core/when_all.hpp>
 
 using namespace std::chrono_literals;
 
@@ -24,18 +23,12 @@ int cube(int n) {
   return n * n * n;
 }
 
-// What executor.submit(fn, n) returns: a task that runs fn on the pool. Spawned, it runs at
-// once, and its JoinHandle is the future.
-tide::Task<int> submit(tide::ThreadPool& pool, int (*fn)(int), int n) {
-  co_return co_await pool.run(fn, n);
-}
-
 tide::Task<int> amain() {
   // [guide:thread-pool-executor]
   tide::ThreadPool pool(5);
   std::vector<tide::JoinHandle<int>> t_list;
   for (int i = 1; i <= 20; ++i)
-    t_list.push_back(tide::spawn(submit(pool, task, i)));  // pool.submit(task, i)
+    t_list.push_back(pool.submit(task, i));
   std::vector<int> results;
   for (auto& t : t_list)
     results.push_back(co_await t);  // t.result()
@@ -43,12 +36,8 @@ tide::Task<int> amain() {
     std::printf(">>>: %d\n", r);
   // [guide-end]
 
-  // executor.map(cube, range(1, 6)) (not in the seed): ThreadPool has no map of its own;
-  // when_all over the calls is one, with the results in order.
-  std::vector<tide::Task<int>> calls;
-  for (int i = 1; i <= 5; ++i)
-    calls.push_back(submit(pool, cube, i));
-  const std::vector<int> cubes = co_await tide::when_all(std::move(calls));
+  // executor.map(cube, range(1, 6)) (not in the seed): the results in order.
+  const std::vector<int> cubes = co_await pool.map(cube, std::views::iota(1, 6));
   std::printf("map: %d %d %d %d %d\n", cubes[0], cubes[1], cubes[2], cubes[3], cubes[4]);
   pool.shutdown();  // every call has ended: this only joins the threads
   co_return 0;

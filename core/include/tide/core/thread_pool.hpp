@@ -6,10 +6,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <tide/core/detail/callback.hpp>
 #include <tide/core/detail/describe.hpp>
@@ -18,6 +20,9 @@
 #include <tide/core/detail/promise.hpp>
 #include <tide/core/errors.hpp>
 #include <tide/core/loop.hpp>
+#include <tide/core/spawn.hpp>
+#include <tide/core/task.hpp>
+#include <tide/core/when_all.hpp>
 
 namespace tide {
 
@@ -66,6 +71,21 @@ class ThreadPool {
   /// and `Cancelled` is raised at its next suspension point.
   template <class F, class... Args>
   [[nodiscard]] auto run(F&& fn, Args&&... args);
+
+  /// Python's `executor.submit(fn, *args)`: spawns a task on the current loop that runs
+  /// `fn(args...)` on a worker (queued at the loop's next turn, in submission order) and
+  /// returns its JoinHandle, the future: `co_await` it for the result (`tide::await` in a
+  /// fibre); `cancel()` withdraws a call that has not started. UsageError outside a loop.
+  template <class F, class... Args>
+  [[nodiscard]] auto submit(F&& fn, Args&&... args);
+
+  /// Python's `executor.map(fn, items)`, awaited: `fn(item)` for every item on the workers (as
+  /// many at once as the pool has threads), the results in the items' order (a `Task<void>`
+  /// for a void `fn`). The calls start when the task is awaited. The first exception cancels
+  /// the calls not started and is rethrown once the running ones ended; cancelling the task
+  /// does the same and raises `Cancelled`.
+  template <class F, std::ranges::input_range Range>
+  [[nodiscard]] auto map(F fn, const Range& items);
 
   struct ShutdownOptions {
     bool wait = true;            // join the workers before returning
@@ -218,6 +238,26 @@ auto ThreadPool::run(F&& fn, Args&&... args) {
         [](auto& f, auto&... a) -> R { return std::invoke(std::move(f), std::move(a)...); },
         *bound);
   });
+}
+
+template <class F, class... Args>
+auto ThreadPool::submit(F&& fn, Args&&... args) {
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+  return tide::spawn([](detail::PoolCallAwaiter<R> call) -> Task<R> {
+    co_return co_await call;
+  }(run(std::forward<F>(fn), std::forward<Args>(args)...)));
+}
+
+template <class F, std::ranges::input_range Range>
+auto ThreadPool::map(F fn, const Range& items) {
+  using Item = std::ranges::range_value_t<Range>;
+  using R = std::invoke_result_t<F&, const Item&>;
+  std::vector<Task<R>> calls;
+  if constexpr (std::ranges::sized_range<Range>) calls.reserve(std::ranges::size(items));
+  for (const auto& item : items)
+    calls.push_back(
+        [](detail::PoolCallAwaiter<R> call) -> Task<R> { co_return co_await call; }(run(fn, item)));
+  return when_all(std::move(calls));
 }
 
 /// Runs `fn(args...)` on the current loop's thread pool and resumes with its result; see
