@@ -1,8 +1,8 @@
 // Seed: 000 (多任务编程), "进程池" 实例: a Pool of 10 processes runs `do` 10 times (apply_async),
 // then close() and join(); each call prints its pid and the time three times.
 // tide::ProcessPool is the Pool. Two differences: a future dropped without a callback gives
-// its call up (Python's runs anyway), so the futures are kept until join; and a worker runs
-// the function as plain code, not on a loop, so it sleeps with std::this_thread::sleep_for.
+// its call up, so the program detaches each one (Python's runs anyway); and a worker runs the
+// function as plain code, not on a loop, so it sleeps with std::this_thread::sleep_for.
 #include <unistd.h>
 
 #include <chrono>
@@ -10,7 +10,6 @@
 #include <ctime>
 #include <thread>
 #include <tuple>
-#include <vector>
 
 #include <tide/core/run.hpp>
 #include <tide/io/process_pool.hpp>
@@ -30,11 +29,10 @@ void work() {  // the seed's `do`, a reserved word in C++
 tide::Task<int> amain() {
   // [guide:pool-apply-async]
   tide::ProcessPool pool({.workers = 10});
-  std::vector<tide::PoolFuture<void>> calls;
   for (int i = 0; i < 10; ++i)
-    calls.push_back(pool.apply_async(work, std::tuple<>{}));
-  pool.close();          // no more calls
-  co_await pool.join();  // every call done, every worker gone
+    pool.apply_async(work, std::tuple<>{}).detach();  // runs; nobody waits for its result
+  pool.close();                                       // no more calls
+  co_await pool.join();                               // every call done, every worker gone
   // [guide-end]
   std::printf("主进程结束\n");
   co_return 0;

@@ -382,6 +382,17 @@ TEST(ProcessPool, SubmitAfterCloseThrowsAndJoinWaitsForAcceptedCalls) {
   });
 }
 
+TEST(ProcessPool, ADetachedFutureStillRunsItsCall) {
+  in_task([]() -> Task<void> {
+    ProcessPool pool({.workers = 2});
+    for (int i = 0; i < 20; ++i)
+      pool.submit(count_call, i).detach();  // Python's apply_async with its result ignored
+    pool.close();
+    co_await pool.join();
+    EXPECT_EQ(shared().calls.load(), 20);
+  });
+}
+
 int print_in_worker(int x) {
   std::printf("worker %d\n", x);  // no flush: stdout is a pipe, so this stays in the buffer
   return x;

@@ -20,8 +20,9 @@ namespace tide::io {
 /// terminated or destroyed first), CodecError (the result did not decode).
 ///
 /// Dropping a future that has no callback gives the call up: withdrawn if no worker has it
-/// yet, else its answer is discarded. Callbacks (`apply_async`) run whether the future is kept
-/// or not.
+/// yet, else its answer is discarded. `detach()` keeps the call (Python's behaviour for an
+/// AsyncResult nobody looks at): it runs, and its answer is discarded. Callbacks
+/// (`apply_async`) run whether the future is kept or not.
 /// Cancellation: an awaiting task that is cancelled withdraws the call if no worker has it
 /// yet; otherwise the call runs to its end and its answer is discarded. Either way the task
 /// resumes at once with `Cancelled`.
@@ -56,6 +57,10 @@ class [[nodiscard]] PoolFuture {
     return request_ && request_->core != nullptr &&
            detail::pool_withdraw(*request_->core, *request_);
   }
+
+  /// Lets the call run to its end with nobody waiting for it (the pool keeps it; `join()`
+  /// waits for it); the future is empty afterwards.
+  void detach() noexcept { request_.reset(); }
 
   Awaiter operator co_await() & noexcept { return Awaiter(request_.get()); }
   Awaiter operator co_await() && noexcept { return Awaiter(request_.get()); }
