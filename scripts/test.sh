@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command (2), and what CI runs: install what is missing, then build and run every test
 # on every backend in the debug, release (NDEBUG, -O2), asan (ASan+UBSan), tsan and clang
-# presets. The seed programs (examples/seeds) are built and checked in debug.
+# presets. The seed programs (examples/seeds) are built and checked in debug and asan.
 # Presets to run can be narrowed: scripts/test.sh debug
 set -euo pipefail
 cd "$(dirname "$0")/.."
