@@ -139,8 +139,6 @@ void Loop::dump(std::ostream& out) const {
       for (void* pc : stack)
         for (const std::string& frame : detail::describe_code(pc, true))
           out << "      #" << n++ << " " << frame << "\n";
-      if (stack.empty() && detail::FiberJob::running() != nullptr)
-        out << "    (its stack is not shown when dump() runs inside a fibre)\n";
     }
   }
   for (const std::string& cycle : detail::wait_cycles(c))

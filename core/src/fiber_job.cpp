@@ -178,9 +178,21 @@ bool FiberJob::killed() const noexcept {
 
 std::vector<void*> FiberJob::stack_trace() {
   std::vector<void*> pcs(64);
-  if (!started_ || ended_ || finished || t_running_fiber != nullptr) return {};
+  FiberJob* here = t_running_fiber;
+  if (!started_ || ended_ || finished || here == this) return {};
+  // From another fibre's stack (a dump made in a fibre): this fibre switches back there, not
+  // to the loop's stack, so for the round trip its resumer is that stack (ASan's bounds, the
+  // overflow reporter's stack; TSan's fibre is taken in switch_in).
+  const StackState resumer = resumer_state_;
+  if (here != nullptr) {
+    resumer_state_.bottom = here->own_state_.bottom;
+    resumer_state_.size = here->own_state_.size;
+    resumer_state_.stack = here->own_state_.stack;
+    resumer_state_.id = here->own_state_.id;
+  }
   stack_request_ = &pcs;
   switch_in();
+  resumer_state_ = resumer;
   return pcs;
 }
 

@@ -227,6 +227,22 @@ TEST(Dump, ASuspendedFibreShowsItsStack) {
   ASSERT_TRUE(turn_until(loop, [&] { return fibre.done(); }));
 }
 
+TEST(Dump, AFibreThatDumpsSeesTheOtherFibresStacks) {
+  tide::Loop loop;
+  auto deep = tide::spawn_fiber(loop, {.name = "deep"}, [] { fibre_waits_in_here(); });
+  ASSERT_TRUE(turn_until(loop, [&] { return waits_on(loop, "fibre #1 'deep'", "sleep"); }));
+  std::string seen;
+  auto looker = tide::spawn_fiber(loop, {.name = "looker"}, [&] { seen = loop.dump(); });
+  ASSERT_TRUE(turn_until(loop, [&] { return looker.done(); }));
+  EXPECT_TRUE(in_order(
+      seen, {"fibre #1 'deep'", "stack:", "fibre_waits_in_here", "fibre #2 'looker': running"}))
+      << seen;
+  // The round trip went back to the looker's stack, and the deep fibre still waits.
+  EXPECT_TRUE(waits_on(loop, "fibre #1 'deep'", "sleep until"));
+  deep.kill();
+  ASSERT_TRUE(turn_until(loop, [&] { return deep.done(); }));
+}
+
 TEST(Dump, SaysWhichTaskIsRunningAndWhichAreReady) {
   tide::Loop loop;
   std::string seen;

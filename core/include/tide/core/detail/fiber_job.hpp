@@ -110,8 +110,8 @@ class FiberJob : public OwnedJob {
   [[nodiscard]] bool killed() const noexcept;
   /// The return addresses on this suspended fibre's stack, innermost first (Loop::dump): the
   /// loop switches to the fibre, which records its stack and switches straight back, running
-  /// none of its own code. Empty if the fibre is not suspended, or if called from a fibre
-  /// (switching from one fibre's stack to another's is not done here).
+  /// none of its own code (from a fibre, it switches back to that fibre). Empty if the fibre is
+  /// not suspended, or is the one calling.
   [[nodiscard]] std::vector<void*> stack_trace();
   [[nodiscard]] std::exception_ptr exception() const noexcept override { return error_; }
 
