@@ -7,7 +7,9 @@ one line the program must print, in order. Inside a line:
   <any>  anything (maybe nothing)
 A run of lines that start with `~ ` may appear in any order among themselves (the output of
 processes or threads that run at once).
-An optional line `// Test arguments: ...` in the source gives the program's arguments.
+An optional line `// Test arguments: ...` in the source gives the program's arguments, and
+optional lines `// Input: ...` the lines its standard input reads, in order (without them,
+standard input is empty).
 
 Usage: check_output.py SOURCE.cpp -- PROGRAM [ARGS...]
 Exit status 0 when every line matched and the program exited with 0.
@@ -31,13 +33,17 @@ def line_pattern(text):
 
 
 def expected_block(source):
-    """[(unordered, pattern, text)] from the source's `// Output:` block, and its arguments."""
+    """[(unordered, pattern, text)] from the source's `// Output:` block, its arguments and its
+    standard input."""
     lines = open(source, encoding="utf-8").read().splitlines()
     arguments = []
+    stdin = ""
     start = None
     for i, line in enumerate(lines):
         if line.startswith("// Test arguments:"):
             arguments = shlex.split(line[len("// Test arguments:"):])
+        if line.startswith("// Input:"):
+            stdin += line[len("// Input:"):].strip() + "\n"
         if line.strip() == "// Output:":
             start = i + 1
     if start is None:
@@ -51,7 +57,7 @@ def expected_block(source):
         if unordered:
             text = text[2:]
         block.append((unordered, line_pattern(text), text))
-    return block, arguments
+    return block, arguments, stdin
 
 
 def compare(block, output):
@@ -88,8 +94,8 @@ def main():
         sys.exit(__doc__)
     source = sys.argv[1]
     command = sys.argv[3:]
-    block, arguments = expected_block(source)
-    run = subprocess.run(command + arguments, stdout=subprocess.PIPE, text=True)
+    block, arguments, stdin = expected_block(source)
+    run = subprocess.run(command + arguments, input=stdin, stdout=subprocess.PIPE, text=True)
     output = run.stdout.splitlines()
     problem = compare(block, output)
     if problem is None and run.returncode != 0:

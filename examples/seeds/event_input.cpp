@@ -1,15 +1,18 @@
 // Seed: 003, "线程的事件示例": ten threads print 'start' and
 // wait on an event; main reads a line and sets the event if it is 'true', and every thread
-// prints 'execute'. Python 2's raw_input reads the terminal; here the answer is the program's
-// argument (ctest passes "true"), and the threads are tasks waiting on a tide::Event.
+// prints 'execute'. The threads are tasks waiting on a tide::Event; raw_input is a line read
+// from standard input on a pool thread (a blocking read must not hold the loop; the tests
+// type "true").
 #include <cstdio>
-#include <cstring>
+#include <iostream>
+#include <string>
 #include <vector>
 
 #include <tide/core/errors.hpp>
 #include <tide/core/run.hpp>
 #include <tide/core/spawn.hpp>
 #include <tide/core/task.hpp>
+#include <tide/core/thread_pool.hpp>
 #include <tide/sync/event.hpp>
 
 namespace {
@@ -20,7 +23,16 @@ tide::Task<void> do_(tide::Event& event) {
   std::printf("execute\n");
 }
 
-tide::Task<void> main_task(const char* answer) {
+// raw_input(): one line of standard input, read where blocking is allowed.
+tide::Task<std::string> raw_input() {
+  co_return co_await tide::to_thread([] {
+    std::string line;
+    std::getline(std::cin, line);
+    return line;
+  });
+}
+
+tide::Task<void> main_task() {
   // [guide:event-input]
   tide::Event event_obj;
   std::vector<tide::JoinHandle<void>> threads;
@@ -28,8 +40,9 @@ tide::Task<void> main_task(const char* answer) {
     threads.push_back(tide::spawn(do_(event_obj)));
   event_obj.clear();
   co_await tide::yield_now();  // every thread has printed 'start' and waits
-  std::printf("input:%s\n", answer);
-  if (std::strcmp(answer, "true") == 0) event_obj.set();
+  const std::string answer = co_await raw_input();
+  std::printf("input:%s\n", answer.c_str());
+  if (answer == "true") event_obj.set();
   // [guide-end]
   if (!event_obj.is_set()) {
     // Python would hang here with ten threads waiting forever; end them instead.
@@ -48,16 +61,12 @@ tide::Task<void> main_task(const char* answer) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s ANSWER   (\"true\" sets the event)\n", argv[0]);
-    return 2;
-  }
-  tide::run(main_task(argv[1]));
+int main() {
+  tide::run(main_task());
   return 0;
 }
 
-// Test arguments: true
+// Input: true
 // Output:
 // start
 // start
