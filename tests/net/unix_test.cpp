@@ -1,9 +1,12 @@
 // UnixListener, UnixStream, socketpair and UnixDatagram, from tasks and fibres.
+#include <poll.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <span>
 #include <string>
+
+#include <tide/io/ops.hpp>
 
 #include "dual.hpp"
 #include "peers.hpp"
