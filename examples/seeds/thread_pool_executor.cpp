@@ -4,7 +4,6 @@
 // result) and `pool.map(fn, items)` the results in order. The seed's 2 s sleep is 10 ms.
 #include <chrono>
 #include <cstdio>
-#include <ranges>
 #include <thread>
 #include <vector>
 
@@ -37,7 +36,8 @@ tide::Task<int> amain() {
   // [guide-end]
 
   // executor.map(cube, range(1, 6)) (not in the seed): the results in order.
-  const std::vector<int> cubes = co_await pool.map(cube, std::views::iota(1, 6));
+  const std::vector<int> xs{1, 2, 3, 4, 5};
+  const std::vector<int> cubes = co_await pool.map(cube, xs);
   std::printf("map: %d %d %d %d %d\n", cubes[0], cubes[1], cubes[2], cubes[3], cubes[4]);
   pool.shutdown();  // every call has ended: this only joins the threads
   co_return 0;

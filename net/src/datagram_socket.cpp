@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -18,16 +20,50 @@ namespace {
 std::span<const std::byte> bytes_of(std::string_view text) {
   return std::as_bytes(std::span(text.data(), text.size()));
 }
+
+// The msghdr of one datagram going to `to` (which must outlive it).
+struct Outgoing {
+  Outgoing(std::span<const std::byte> data, const SocketAddress& to)
+      : piece{const_cast<std::byte*>(data.data()), data.size()} {  // only read from
+    message.msg_name = const_cast<void*>(to.data());
+    message.msg_namelen = to.size();
+    message.msg_iov = &piece;
+    message.msg_iovlen = 1;
+  }
+  Outgoing(const Outgoing&) = delete;  // the message points into the object
+  Outgoing& operator=(const Outgoing&) = delete;
+  iovec piece;
+  msghdr message{};
+};
+
+// The msghdr of one datagram coming into `buffer`, with room for the sender's address.
+struct Incoming {
+  explicit Incoming(std::span<std::byte> buffer) : piece{buffer.data(), buffer.size()} {
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = &piece;
+    message.msg_iovlen = 1;
+  }
+  Incoming(const Incoming&) = delete;
+  Incoming& operator=(const Incoming&) = delete;
+  // What recvmsg reported, once it has returned `size`.
+  [[nodiscard]] Datagram received(std::size_t size) const {
+    Datagram datagram;
+    datagram.size = size;
+    datagram.truncated = (message.msg_flags & MSG_TRUNC) != 0;
+    if (message.msg_namelen > 0)
+      datagram.from = SocketAddress::from_native(&from, message.msg_namelen);
+    return datagram;
+  }
+  sockaddr_storage from{};
+  iovec piece;
+  msghdr message{};
+};
 }  // namespace
 
 Task<std::size_t> DatagramSocket::send_to(std::span<const std::byte> data, SocketAddress to) {
-  iovec piece{const_cast<std::byte*>(data.data()), data.size()};
-  msghdr message{};
-  message.msg_name = to.data();
-  message.msg_namelen = to.size();
-  message.msg_iov = &piece;
-  message.msg_iovlen = 1;
-  co_return co_await io::sendmsg(fd_.get(), message);
+  Outgoing datagram(data, to);
+  co_return co_await io::sendmsg(fd_.get(), datagram.message);
 }
 
 Task<std::size_t> DatagramSocket::send_to(std::string_view text, SocketAddress to) {
@@ -35,19 +71,35 @@ Task<std::size_t> DatagramSocket::send_to(std::string_view text, SocketAddress t
 }
 
 Task<Datagram> DatagramSocket::recv_from(std::span<std::byte> buffer) {
-  sockaddr_storage from{};
-  iovec piece{buffer.data(), buffer.size()};
-  msghdr message{};
-  message.msg_name = &from;
-  message.msg_namelen = sizeof from;
-  message.msg_iov = &piece;
-  message.msg_iovlen = 1;
-  Datagram datagram;
-  datagram.size = co_await io::recvmsg(fd_.get(), message);
-  datagram.truncated = (message.msg_flags & MSG_TRUNC) != 0;
-  if (message.msg_namelen > 0)
-    datagram.from = SocketAddress::from_native(&from, message.msg_namelen);
-  co_return datagram;
+  Incoming datagram(buffer);
+  const std::size_t size = co_await io::recvmsg(fd_.get(), datagram.message);
+  co_return datagram.received(size);
+}
+
+std::optional<Datagram> DatagramSocket::try_recv_from(std::span<std::byte> buffer) {
+  Incoming datagram(buffer);
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd_.get(), &datagram.message, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  const auto size = unless_it_would_block(n, "DatagramSocket::try_recv_from", fd_.get());
+  if (!size) return std::nullopt;
+  return datagram.received(*size);
+}
+
+std::optional<std::size_t> DatagramSocket::try_send_to(std::span<const std::byte> data,
+                                                       const SocketAddress& to) {
+  Outgoing datagram(data, to);
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd_.get(), &datagram.message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  return unless_it_would_block(n, "DatagramSocket::try_send_to", fd_.get());
+}
+
+std::optional<std::size_t> DatagramSocket::try_send_to(std::string_view text,
+                                                       const SocketAddress& to) {
+  return try_send_to(bytes_of(text), to);
 }
 
 void DatagramSocket::connect(const SocketAddress& peer) {

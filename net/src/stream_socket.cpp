@@ -104,26 +104,24 @@ std::optional<std::size_t> StreamSocket::try_read_some(std::span<std::byte> buff
         "tide::net::StreamSocket::try_read_some: the stream is read through receive(); use "
         "one way of reading per stream");
   after_io(false);  // a deadline that passed ends this call as it ends an awaited read
-  const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-    detail::throw_errno("tide::net::StreamSocket::try_read_some on fd " +
-                        std::to_string(fd_.get()));
-  }
-  after_io(n > 0);
-  return static_cast<std::size_t>(n);
+  ssize_t n;
+  do {
+    n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  const auto count = detail::unless_it_would_block(n, "StreamSocket::try_read_some", fd_.get());
+  if (count) after_io(*count > 0);
+  return count;
 }
 
 std::optional<std::size_t> StreamSocket::try_write_some(std::span<const std::byte> data) {
   after_io(false);
-  const ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-    detail::throw_errno("tide::net::StreamSocket::try_write_some on fd " +
-                        std::to_string(fd_.get()));
-  }
-  after_io(n > 0);
-  return static_cast<std::size_t>(n);
+  ssize_t n;
+  do {
+    n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  const auto count = detail::unless_it_would_block(n, "StreamSocket::try_write_some", fd_.get());
+  if (count) after_io(*count > 0);
+  return count;
 }
 
 Task<void> StreamSocket::read_exact(std::span<std::byte> buffer) {

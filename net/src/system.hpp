@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -19,6 +21,15 @@ namespace tide::net::detail {
 }
 [[noreturn]] inline void throw_errno(const std::string& what) {
   throw_errno(errno, what);
+}
+
+/// What a syscall made without waiting (MSG_DONTWAIT) returned: its count, or nothing if it
+/// would have waited. Throws std::system_error naming `what` (a member, "StreamSocket::
+/// try_read_some") and the fd otherwise.
+inline std::optional<std::size_t> unless_it_would_block(ssize_t n, const char* what, int fd) {
+  if (n >= 0) return static_cast<std::size_t>(n);
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+  throw_errno(std::string("tide::net::") + what + " on fd " + std::to_string(fd));
 }
 
 inline int native_family(SocketAddress::Family family) {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <list>
 #include <mutex>
-#include <ranges>
 #include <stdexcept>
 #include <vector>
 
@@ -79,10 +79,13 @@ TEST(ThreadPoolMap, ResultsComeInTheItemsOrder) {
     const std::vector<int> items{1, 2, 3, 4, 5};
     const std::vector<int> squares = co_await pool.map([](int x) { return x * x; }, items);
     EXPECT_EQ(squares, (std::vector<int>{1, 4, 9, 16, 25}));
-    const std::vector<long> cubes = co_await pool.map(
-        [](int x) { return static_cast<long>(x) * x * x; }, std::views::iota(1, 6));
+    const std::list<int> linked{1, 2, 3, 4, 5};  // any input range, not only a vector
+    const std::vector<long> cubes =
+        co_await pool.map([](int x) { return static_cast<long>(x) * x * x; }, linked);
     EXPECT_EQ(cubes, (std::vector<long>{1, 8, 27, 64, 125}));
     std::atomic<int> calls{0};
+    const std::vector<int> none;
+    EXPECT_TRUE((co_await pool.map([](int x) { return x; }, none)).empty());
     const std::vector<int> ten(10);
     co_await pool.map([&calls](int) { ++calls; }, ten);  // a void fn: a Task<void>
     EXPECT_EQ(calls.load(), 10);

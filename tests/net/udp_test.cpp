@@ -1,6 +1,11 @@
 // UdpSocket, from tasks and fibres.
+#include <poll.h>
+
+#include <optional>
 #include <span>
 #include <string_view>
+
+#include <tide/io/ops.hpp>
 
 #include "dual.hpp"
 #include "peers.hpp"
@@ -16,3 +21,4 @@ DUAL_TEST(Udp, ConnectedModeSendsToAndHearsOnlyThePeer)
 DUAL_TEST(Udp, OversizedDatagramIsTruncatedAndSaysSo)
 DUAL_TEST(Udp, Ipv6Datagrams)
 DUAL_TEST(Udp, CancelledReceiveTakesNothing)
+DUAL_TEST(Udp, TryRecvFromAndTrySendToDoNotWait)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -32,6 +33,15 @@ class DatagramSocket : public Socket {
   [[nodiscard]] Task<std::size_t> send_to(std::string_view text, SocketAddress to);
   /// Receives one datagram into `buffer`.
   [[nodiscard]] Task<Datagram> recv_from(std::span<std::byte> buffer);
+  /// Without waiting (for code driven by readiness, such as a Selector callback): one
+  /// datagram, or nothing if none is queued. Errors as `recv_from`.
+  [[nodiscard]] std::optional<Datagram> try_recv_from(std::span<std::byte> buffer);
+  /// Without waiting: sends `data` as one datagram to `to` (its size), or nothing if the
+  /// socket's send buffer has no room for it. Errors as `send_to`.
+  [[nodiscard]] std::optional<std::size_t> try_send_to(std::span<const std::byte> data,
+                                                       const SocketAddress& to);
+  [[nodiscard]] std::optional<std::size_t> try_send_to(std::string_view text,
+                                                       const SocketAddress& to);
 
   /// Connected mode: datagrams go to and come only from `peer`. Throws std::system_error.
   void connect(const SocketAddress& peer);
