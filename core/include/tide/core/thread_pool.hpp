@@ -225,6 +225,12 @@ class PoolCallAwaiter : private Waiter {
   bool withdrawn_ = false;
 };
 
+/// A task that awaits one pool call: what `submit` spawns and `map` gathers.
+template <class R>
+Task<R> await_pool_call(PoolCallAwaiter<R> call) {
+  co_return co_await call;
+}
+
 }  // namespace detail
 
 template <class F, class... Args>
@@ -242,10 +248,8 @@ auto ThreadPool::run(F&& fn, Args&&... args) {
 
 template <class F, class... Args>
 auto ThreadPool::submit(F&& fn, Args&&... args) {
-  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
-  return tide::spawn([](detail::PoolCallAwaiter<R> call) -> Task<R> {
-    co_return co_await call;
-  }(run(std::forward<F>(fn), std::forward<Args>(args)...)));
+  return tide::spawn(
+      detail::await_pool_call(run(std::forward<F>(fn), std::forward<Args>(args)...)));
 }
 
 template <class F, std::ranges::input_range Range>
@@ -255,8 +259,7 @@ auto ThreadPool::map(F fn, const Range& items) {
   std::vector<Task<R>> calls;
   if constexpr (std::ranges::sized_range<Range>) calls.reserve(std::ranges::size(items));
   for (const auto& item : items)
-    calls.push_back(
-        [](detail::PoolCallAwaiter<R> call) -> Task<R> { co_return co_await call; }(run(fn, item)));
+    calls.push_back(detail::await_pool_call(run(fn, item)));
   return when_all(std::move(calls));
 }
 
