@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <cerrno>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -78,11 +77,10 @@ Task<Datagram> DatagramSocket::recv_from(std::span<std::byte> buffer) {
 
 std::optional<Datagram> DatagramSocket::try_recv_from(std::span<std::byte> buffer) {
   Incoming datagram(buffer);
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd_.get(), &datagram.message, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  const auto size = unless_it_would_block(n, "DatagramSocket::try_recv_from", fd_.get());
+  const int fd = fd_.get();
+  const auto size = unless_it_would_block("DatagramSocket::try_recv_from", fd, [&] {
+    return ::recvmsg(fd, &datagram.message, MSG_DONTWAIT);
+  });
   if (!size) return std::nullopt;
   return datagram.received(*size);
 }
@@ -90,11 +88,10 @@ std::optional<Datagram> DatagramSocket::try_recv_from(std::span<std::byte> buffe
 std::optional<std::size_t> DatagramSocket::try_send_to(std::span<const std::byte> data,
                                                        const SocketAddress& to) {
   Outgoing datagram(data, to);
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd_.get(), &datagram.message, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return unless_it_would_block(n, "DatagramSocket::try_send_to", fd_.get());
+  const int fd = fd_.get();
+  return unless_it_would_block("DatagramSocket::try_send_to", fd, [&] {
+    return ::sendmsg(fd, &datagram.message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  });
 }
 
 std::optional<std::size_t> DatagramSocket::try_send_to(std::string_view text,

@@ -104,22 +104,20 @@ std::optional<std::size_t> StreamSocket::try_read_some(std::span<std::byte> buff
         "tide::net::StreamSocket::try_read_some: the stream is read through receive(); use "
         "one way of reading per stream");
   after_io(false);  // a deadline that passed ends this call as it ends an awaited read
-  ssize_t n;
-  do {
-    n = ::recv(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  const auto count = detail::unless_it_would_block(n, "StreamSocket::try_read_some", fd_.get());
+  const int fd = fd_.get();
+  const auto count = detail::unless_it_would_block("StreamSocket::try_read_some", fd, [&] {
+    return ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+  });
   if (count) after_io(*count > 0);
   return count;
 }
 
 std::optional<std::size_t> StreamSocket::try_write_some(std::span<const std::byte> data) {
   after_io(false);
-  ssize_t n;
-  do {
-    n = ::send(fd_.get(), data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  const auto count = detail::unless_it_would_block(n, "StreamSocket::try_write_some", fd_.get());
+  const int fd = fd_.get();
+  const auto count = detail::unless_it_would_block("StreamSocket::try_write_some", fd, [&] {
+    return ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  });
   if (count) after_io(*count > 0);
   return count;
 }

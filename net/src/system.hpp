@@ -23,10 +23,15 @@ namespace tide::net::detail {
   throw_errno(errno, what);
 }
 
-/// What a syscall made without waiting (MSG_DONTWAIT) returned: its count, or nothing if it
-/// would have waited. Throws std::system_error naming `what` (a member, "StreamSocket::
-/// try_read_some") and the fd otherwise.
-inline std::optional<std::size_t> unless_it_would_block(ssize_t n, const char* what, int fd) {
+/// Makes `call()`, a syscall that does not wait (MSG_DONTWAIT), again while interrupted: its
+/// count, or nothing if it would have waited. Throws std::system_error naming `what` (a
+/// member, "StreamSocket::try_read_some") and the fd otherwise.
+template <class Call>
+std::optional<std::size_t> unless_it_would_block(const char* what, int fd, Call call) {
+  ssize_t n;
+  do {
+    n = call();
+  } while (n < 0 && errno == EINTR);
   if (n >= 0) return static_cast<std::size_t>(n);
   if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
   throw_errno(std::string("tide::net::") + what + " on fd " + std::to_string(fd));
