@@ -231,19 +231,26 @@ TIDE_TEST_BOTH_STYLES(RecursiveMutex, CancelledAndTimedOutWaitersLeaveItToTheNex
 
 // ---- misuse -----------------------------------------------------------------------------
 
+// The message of the UsageError `unlock_it()` throws ("" and a failure if it throws none).
+template <class Unlock>
+std::string usage_error_from(Unlock unlock_it) {
+  try {
+    unlock_it();
+    ADD_FAILURE() << "no UsageError";
+  } catch (const tide::UsageError& e) {
+    return e.what();
+  }
+  return {};
+}
+
 TEST(RecursiveMutex, UnlockingItFromATaskThatDoesNotHoldItIsAUsageError) {
   tide::testing::run_clean([]() -> Task<void> {
     RecursiveMutex lock;
     co_await lock.lock();  // held by this task
     auto intruder = tide::spawn([](RecursiveMutex& l) -> Task<void> {
-      try {
-        l.unlock();
-        ADD_FAILURE() << "no UsageError";
-      } catch (const tide::UsageError& e) {
-        const std::string what = e.what();
-        EXPECT_NE(what.find("called from task #2"), std::string::npos) << what;
-        EXPECT_NE(what.find("task #1 'main' holds it"), std::string::npos) << what;
-      }
+      const std::string what = usage_error_from([&] { l.unlock(); });
+      EXPECT_NE(what.find("called from task #2"), std::string::npos) << what;
+      EXPECT_NE(what.find("task #1 'main' holds it"), std::string::npos) << what;
       co_return;
     }(lock));
     co_await intruder;
@@ -263,14 +270,9 @@ TEST(RecursiveMutex, UnlockingItFreeOrFromAFibreThatDoesNotHoldItIsAUsageError) 
     EXPECT_THROW(lock.unlock(), tide::UsageError);
     co_await lock.lock();  // held by this task
     auto intruder = tide::spawn_fiber([&] {
-      try {
-        lock.unlock();
-        ADD_FAILURE() << "no UsageError";
-      } catch (const tide::UsageError& e) {
-        const std::string what = e.what();
-        EXPECT_NE(what.find("tide::RecursiveMutex::unlock()"), std::string::npos) << what;
-        EXPECT_NE(what.find("holds it"), std::string::npos) << what;
-      }
+      const std::string what = usage_error_from([&] { lock.unlock(); });
+      EXPECT_NE(what.find("tide::RecursiveMutex::unlock()"), std::string::npos) << what;
+      EXPECT_NE(what.find("holds it"), std::string::npos) << what;
     });
     co_await intruder;
     EXPECT_EQ(lock.depth(), 1u);
